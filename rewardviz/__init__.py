@@ -1,0 +1,25 @@
+"""rewardviz: analyse and visualise reward functions for reinforcement learning.
+
+The compute layer (``mdp``, ``rewards``, ``policies``, ``solve``, ``envs``) runs in
+scripts, tests and on accelerators without a front end; ``plots`` and ``widgets``
+build on it and are imported lazily so that ``import rewardviz`` stays light.
+
+    >>> import rewardviz as rv
+    >>> mdp, reward = rv.envs.gridworld(["S..", "..G"])
+    >>> values = rv.solve.value_iteration(mdp, reward).values
+"""
+
+from importlib import import_module
+
+from rewardviz import envs, policies, rewards, solve
+from rewardviz.mdp import TabularMDP
+
+__version__ = "0.1.0"
+__all__ = ["TabularMDP", "envs", "plots", "policies", "rewards", "solve", "widgets"]
+
+
+def __getattr__(name: str):
+    # plots and widgets pull in plotly and ipywidgets; load them on first use.
+    if name in {"plots", "widgets"}:
+        return import_module(f"rewardviz.{name}")
+    raise AttributeError(f"module 'rewardviz' has no attribute {name!r}")

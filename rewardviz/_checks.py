@@ -1,0 +1,71 @@
+"""Input checks shared by the public functions: clear errors at the boundary.
+
+Every public function validates its arguments here, in Python and on concrete
+arrays, before it calls a jitted kernel. The messages name the argument, say what
+is wrong (shape, value, where a NaN sits) and how to fix it. Nothing in this
+module is traced by JAX.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax.numpy as jnp
+import numpy as np
+
+
+def float_array(name: str, value, dtype=None) -> jnp.ndarray:
+    """Return ``value`` as a floating JAX array, or raise a ``TypeError`` naming ``name``.
+
+    Integer and boolean input becomes JAX's default float type; floating input
+    keeps its precision (float32 stays float32, float64 stays float64 when x64 is on).
+    """
+    try:
+        host = np.asarray(value)
+    except Exception as error:  # any conversion failure is the caller's input
+        raise TypeError(f"{name} must be array-like of numbers, got {type(value).__name__}") from error
+    if host.dtype == object or not (
+        np.issubdtype(host.dtype, np.number) or np.issubdtype(host.dtype, np.bool_)
+    ):
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {host.dtype}")
+    if np.iscomplexobj(host):
+        raise TypeError(f"{name} must be real-valued, got dtype {host.dtype}")
+    if dtype is None:
+        dtype = host.dtype if np.issubdtype(host.dtype, np.floating) else float
+    return jnp.asarray(value, dtype=jnp.result_type(dtype))
+
+
+def finite(name: str, array) -> None:
+    """Raise ``ValueError`` if ``array`` has a NaN or infinity, saying where the first one is."""
+    host = np.asarray(array)
+    bad = ~np.isfinite(host)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        kind = "NaN" if np.isnan(host[where]) else "an infinite value"
+        raise ValueError(
+            f"{name} contains {kind} at index {where} ({int(bad.sum())} non-finite "
+            f"entries in all); replace them with finite numbers before calling."
+        )
+
+
+def trailing_shape(name: str, array, expected: Sequence[int], meaning: str) -> None:
+    """Raise ``ValueError`` unless ``array``'s last dimensions equal ``expected``.
+
+    ``meaning`` spells the expected layout, for example ``"[..., S, A, S']"``.
+    """
+    shape = tuple(np.shape(array))
+    expected = tuple(int(n) for n in expected)
+    if len(shape) < len(expected) or shape[len(shape) - len(expected) :] != expected:
+        raise ValueError(
+            f"{name} must have shape {meaning} = (..., {', '.join(map(str, expected))}), "
+            f"got {shape}; leading dimensions are batch dimensions, the trailing ones must "
+            f"match the MDP."
+        )
+
+
+def in_range(name: str, value: float, low: float, high: float, *, hint: str = "") -> float:
+    """Return ``value`` as a float if ``low <= value <= high``, else raise ``ValueError``."""
+    number = float(value)
+    if not np.isfinite(number) or not low <= number <= high:
+        raise ValueError(f"{name} must lie in [{low}, {high}], got {value!r}. {hint}".rstrip())
+    return number

@@ -1,0 +1,411 @@
+"""Batched, jitted solvers for tabular MDPs: values, Q-values, policies, occupancies.
+
+Every function takes one :class:`~rewardviz.mdp.TabularMDP` and a reward with any
+leading batch dimensions (``[..., S, A, S']``) and solves all of them in one jitted
+call: no Python loops over states, rewards or seeds. Policies are stochastic
+``[..., S, A]`` arrays (integer ``[..., S]`` arrays are accepted as deterministic
+policies). Public functions validate their inputs, then call a jitted kernel; the
+MDP's ``gamma`` is a traced value, so changing it does not recompile.
+
+Terminal states are absorbing with value 0 (Sutton & Barto, 2018, §3.4): the reward
+of a transition *into* a terminal state counts, nothing after it does, and Q-values
+in a terminal state are 0 for every action.
+
+Under ``jit``/``vmap`` of the caller's own (traced inputs) the checks that need
+concrete values are skipped and results are returned as computed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rewardviz import _checks
+from rewardviz.mdp import TabularMDP
+from rewardviz.policies import as_stochastic
+from rewardviz.rewards import HIGHEST, _expected_reward, check_reward
+
+#: Default accuracy of iterative solvers: the sup-norm distance from the true fixed
+#: point is at most this (γ < 1), or float rounding stops progress first.
+DEFAULT_TOLERANCE = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-10}
+#: Default relative tolerance for ties between actions in greedy policies.
+DEFAULT_TIE_TOLERANCE = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-8}
+
+
+class ConvergenceError(RuntimeError):
+    """An iterative solver stopped at its iteration limit before reaching its tolerance."""
+
+
+@partial(jax.tree_util.register_dataclass, data_fields=[
+    "values", "q_values", "iterations", "change", "converged"
+], meta_fields=[])
+@dataclasses.dataclass(frozen=True, eq=False)
+class ValueIterationResult:
+    """Result of :func:`value_iteration`.
+
+    Attributes:
+        values: ``[..., S]`` optimal (or soft-optimal) state values.
+        q_values: ``[..., S, A]`` the matching Q-values.
+        iterations: number of Bellman backups done (shared across the batch).
+        change: the last sup-norm change of the values, over the whole batch.
+        converged: whether the stopping rule was met before the iteration limit.
+    """
+
+    values: jax.Array
+    q_values: jax.Array
+    iterations: jax.Array
+    change: jax.Array
+    converged: jax.Array
+
+    def __repr__(self) -> str:
+        return (
+            f"ValueIterationResult(values{tuple(self.values.shape)}, "
+            f"q_values{tuple(self.q_values.shape)}, iterations={self.iterations}, "
+            f"change={self.change:.3g}, converged={self.converged})"
+        )
+
+
+# ---------------------------------------------------------------------------
+# Public functions: validate, then call a jitted kernel.
+
+
+def value_iteration(
+    mdp: TabularMDP, reward, *, tol: float | None = None, max_iterations: int = 100_000
+) -> ValueIterationResult:
+    """Optimal values by value iteration, for a batch of rewards at once.
+
+    Backs up ``Q(s, a) = r(s, a) + γ Σ_s' T(s'|s, a) V(s')`` with ``V = max_a Q`` until
+    ``γ/(1−γ)·‖V_k − V_{k−1}‖_∞ ≤ tol``, which bounds ``‖V_k − V*‖_∞ ≤ tol``
+    (Puterman 1994, Thm 6.3.1). For ``γ = 1`` (episodic, terminal states) the rule
+    is ``‖V_k − V_{k−1}‖_∞ ≤ tol``. The loop also stops once the change reaches the
+    float rounding level, the best float32 can do.
+
+    Args:
+        mdp: the MDP.
+        reward: ``[..., S, A, S']``.
+        tol: accuracy; defaults to 1e-10 in float64, 1e-5 in float32.
+        max_iterations: limit; reaching it raises :class:`ConvergenceError`.
+
+    Example:
+        >>> mdp, reward = rv.envs.stay_switch()
+        >>> rv.solve.value_iteration(mdp, reward).values  # doctest: +SKIP
+    """
+    reward = check_reward(mdp, reward)
+    tol = _tolerance(tol, mdp, reward)
+    result = _value_iteration(mdp, reward, tol, max_iterations=int(max_iterations))
+    _raise_unless_converged(result, "value_iteration", max_iterations)
+    return result
+
+
+def q_values(mdp: TabularMDP, reward, *, tol: float | None = None) -> jax.Array:
+    """Optimal Q-values ``Q*`` (``[..., S, A]``) by :func:`value_iteration`.
+
+    Example:
+        >>> mdp, reward = rv.envs.stay_switch()
+        >>> rv.solve.q_values(mdp, reward)  # Q*(0, switch) = 1 / (1 - 0.9**2)  # doctest: +SKIP
+    """
+    return value_iteration(mdp, reward, tol=tol).q_values
+
+
+def optimal_policy(
+    mdp: TabularMDP, reward, *, tie_tolerance: float | None = None, tol: float | None = None
+) -> jax.Array:
+    """An optimal policy ``[..., S, A]``, uniform over all optimal actions.
+
+    Ties are explicit: every action whose ``Q*`` is within ``tie_tolerance`` (relative
+    to ``max(1, max|Q*|)``) of the best one gets equal probability. Terminal states,
+    where every action is worth 0, get the uniform policy.
+    """
+    return greedy_policy(q_values(mdp, reward, tol=tol), tie_tolerance=tie_tolerance)
+
+
+def greedy_policy(q, *, tie_tolerance: float | None = None) -> jax.Array:
+    """Uniform over the actions whose Q-value is within ``tie_tolerance·max(1, max|Q|)`` of the best.
+
+    ``q`` is ``[..., S, A]``; the scale ``max|Q|`` is taken per ``[S, A]`` table.
+    Defaults: 1e-8 (float64), 1e-4 (float32).
+    """
+    q = _checks.float_array("q", q)
+    if q.ndim < 2:
+        raise ValueError(f"q must have shape [..., S, A], got {q.shape}.")
+    if tie_tolerance is None:
+        tie_tolerance = DEFAULT_TIE_TOLERANCE.get(np.dtype(q.dtype), 1e-4)
+    return _greedy(q, tie_tolerance)
+
+
+def soft_q_values(
+    mdp: TabularMDP,
+    reward,
+    temperature: float,
+    *,
+    tol: float | None = None,
+    max_iterations: int = 100_000,
+) -> jax.Array:
+    """Maximum-entropy (soft) optimal Q-values, ``[..., S, A]``.
+
+    Soft value iteration (Ziebart et al. 2008; Haarnoja et al. 2017):
+    ``Q(s, a) = r(s, a) + γ Σ_s' T(s'|s, a) V(s')`` with
+    ``V(s) = τ log Σ_a exp(Q(s, a)/τ)``. As ``τ → 0`` it approaches :func:`q_values`.
+    The soft-optimal policy is ``boltzmann_policy(Q, τ)``.
+
+    Args:
+        temperature: ``τ > 0``.
+    """
+    reward = check_reward(mdp, reward)
+    temperature = float(temperature)
+    if not np.isfinite(temperature) or temperature <= 0:
+        raise ValueError(
+            f"temperature must be a positive number, got {temperature!r}; use q_values "
+            "for the limit temperature -> 0."
+        )
+    tol = _tolerance(tol, mdp, reward)
+    result = _soft_value_iteration(
+        mdp, reward, temperature, tol, max_iterations=int(max_iterations)
+    )
+    _raise_unless_converged(result, "soft_q_values", max_iterations)
+    return result.q_values
+
+
+def boltzmann_policy(q, temperature: float) -> jax.Array:
+    """``π(a|s) ∝ exp(Q(s, a)/τ)`` over the last axis of ``q`` (``[..., S, A]``).
+
+    Applied to :func:`soft_q_values` this is the maximum-entropy optimal policy.
+    """
+    q = _checks.float_array("q", q)
+    temperature = float(temperature)
+    if not temperature > 0:
+        raise ValueError(f"temperature must be a positive number, got {temperature!r}.")
+    return jax.nn.softmax(q / temperature, axis=-1)
+
+
+def policy_evaluation(mdp: TabularMDP, reward, policy) -> jax.Array:
+    """State values ``V^π`` (``[..., S]``) by an exact linear solve.
+
+    Solves ``(I − γ P_π) V = r_π`` with ``P_π(s, s') = Σ_a π(a|s) T(s'|s, a)`` restricted
+    to non-terminal states and ``r_π(s) = Σ_a π(a|s) r(s, a)``. The batch dimensions
+    of ``reward`` and ``policy`` broadcast; a single policy against a batch of rewards
+    shares one factorisation.
+
+    With ``γ = 1`` every state must reach a terminal state under ``π``; otherwise
+    a ``ValueError`` names the states that never do.
+    """
+    reward = check_reward(mdp, reward)
+    policy = as_stochastic(mdp, policy)
+    _check_terminates(mdp, policy)
+    values = _policy_evaluation(mdp, reward, policy)
+    if not _traced(values):
+        _checks.finite("the policy's values (singular Bellman system)", values)
+    return values
+
+
+def policy_q_values(mdp: TabularMDP, reward, policy) -> jax.Array:
+    """``Q^π(s, a) = r(s, a) + γ Σ_s' T(s'|s, a) V^π(s')``, shape ``[..., S, A]``."""
+    reward = check_reward(mdp, reward)
+    policy = as_stochastic(mdp, policy)
+    _check_terminates(mdp, policy)
+    return _policy_q_values(mdp, reward, policy)
+
+
+def policy_return(mdp: TabularMDP, reward, policy) -> jax.Array:
+    """Expected discounted return ``J(π) = Σ_s initial(s) V^π(s)``, shape ``[...]``."""
+    values = policy_evaluation(mdp, reward, policy)
+    return jnp.einsum("s,...s->...", mdp.initial.astype(values.dtype), values, precision=HIGHEST)
+
+
+def occupancy(mdp: TabularMDP, policy) -> jax.Array:
+    """Discounted state-action occupancy ``ρ^π(s, a) = Σ_t γ^t P(s_t = s, a_t = a)``, ``[..., S, A]``.
+
+    Starts from ``mdp.initial`` and counts only steps taken in non-terminal states, so
+    ``Σ_{s,a} ρ^π(s, a) r(s, a)`` equals :func:`policy_return` for every reward
+    (Puterman 1994, §6.9; the form used by Abel et al. 2021). Not normalised: with
+    no terminal states it sums to ``1/(1−γ)``.
+    """
+    policy = as_stochastic(mdp, policy)
+    _check_terminates(mdp, policy)
+    return _occupancy(mdp, policy)
+
+
+# ---------------------------------------------------------------------------
+# Jitted kernels.
+
+
+def _live_dynamics(mdp: TabularMDP, reward: jax.Array):
+    """Transitions that continue (neither from nor into a terminal state) and ``r(s, a)``."""
+    dtype = jnp.result_type(mdp.transitions, reward)
+    live = ~mdp.terminal
+    transitions = mdp.transitions.astype(dtype)
+    continuing = transitions * live[:, None, None] * live[None, None, :]
+    expected = jnp.where(live[:, None], _expected_reward(transitions, reward.astype(dtype)), 0)
+    return continuing, expected, mdp.gamma.astype(dtype)
+
+
+def _backup(continuing, gamma, expected, values):
+    return expected + gamma * jnp.einsum("sat,...t->...sa", continuing, values, precision=HIGHEST)
+
+
+def _fixed_point(mdp, reward, tol, max_iterations, reduce):
+    """Iterate ``V ← reduce(backup(V))`` from 0 with the stopping rule of value_iteration."""
+    continuing, expected, gamma = _live_dynamics(mdp, reward)
+    live = ~mdp.terminal
+    dtype = expected.dtype
+    eps = jnp.finfo(dtype).eps
+    # ‖V_k − V*‖ ≤ γ/(1−γ)‖V_k − V_{k−1}‖ for γ < 1; the raw change for γ = 1.
+    factor = jnp.where(gamma < 1, gamma / jnp.where(gamma < 1, 1 - gamma, 1), 1)
+
+    def step(values):
+        return jnp.where(live, reduce(_backup(continuing, gamma, expected, values)), 0)
+
+    def done(values, change):
+        rounding = 8 * eps * jnp.maximum(1, jnp.max(jnp.abs(values), initial=0))
+        return (change * factor <= tol) | (change <= rounding)
+
+    def cond(carry):
+        iteration, values, change = carry
+        return (iteration < max_iterations) & ~done(values, change)
+
+    def body(carry):
+        iteration, values, _ = carry
+        new = step(values)
+        return iteration + 1, new, jnp.max(jnp.abs(new - values), initial=0)
+
+    start = jnp.zeros(expected.shape[:-1], dtype)
+    first = step(start)
+    carry = (jnp.asarray(1), first, jnp.max(jnp.abs(first - start), initial=0))
+    iterations, values, change = jax.lax.while_loop(cond, body, carry)
+    return ValueIterationResult(
+        values=values,
+        q_values=_backup(continuing, gamma, expected, values),
+        iterations=iterations,
+        change=change,
+        converged=done(values, change),
+    )
+
+
+@partial(jax.jit, static_argnames=("max_iterations",))
+def _value_iteration(mdp, reward, tol, max_iterations):
+    return _fixed_point(mdp, reward, tol, max_iterations, lambda q: jnp.max(q, axis=-1))
+
+
+@partial(jax.jit, static_argnames=("max_iterations",))
+def _soft_value_iteration(mdp, reward, temperature, tol, max_iterations):
+    def soft_max(q):
+        return temperature * jax.nn.logsumexp(q / temperature, axis=-1)
+
+    return _fixed_point(mdp, reward, tol, max_iterations, soft_max)
+
+
+@jax.jit
+def _greedy(q, tie_tolerance):
+    best = jnp.max(q, axis=-1, keepdims=True)
+    scale = jnp.maximum(1, jnp.max(jnp.abs(q), axis=(-2, -1), keepdims=True))
+    ties = (q >= best - tie_tolerance * scale).astype(q.dtype)
+    return ties / jnp.sum(ties, axis=-1, keepdims=True)
+
+
+def _continuation(mdp, policy, dtype):
+    """``I − γ P_π`` (``[..., S, S]``) over continuing (non-terminal) transitions."""
+    live = ~mdp.terminal
+    continuing = mdp.transitions.astype(dtype) * live[:, None, None] * live[None, None, :]
+    next_state = jnp.einsum("...sa,sat->...st", policy.astype(dtype), continuing,
+                            precision=HIGHEST)
+    return jnp.eye(mdp.n_states, dtype=dtype) - mdp.gamma.astype(dtype) * next_state
+
+
+def _policy_system(mdp, reward, policy):
+    """``I − γ P_π`` (``[..., S, S]``) and ``r_π(s) = Σ_a π(a|s) r(s, a)`` (``[..., S]``)."""
+    _, expected, _ = _live_dynamics(mdp, reward)
+    system = _continuation(mdp, policy, expected.dtype)
+    return system, jnp.sum(policy.astype(expected.dtype) * expected, axis=-1)
+
+
+@jax.jit
+def _policy_evaluation(mdp, reward, policy):
+    system, policy_reward = _policy_system(mdp, reward, policy)
+    n_states = mdp.n_states
+    if policy.ndim == 2:
+        # One policy, many rewards: one factorisation, the rewards as right-hand sides.
+        columns = policy_reward.reshape(-1, n_states).T
+        return jnp.linalg.solve(system, columns).T.reshape(policy_reward.shape)
+    batch = policy_reward.shape[:-1]
+    system = jnp.broadcast_to(system, (*batch, n_states, n_states))
+    return jnp.linalg.solve(system, policy_reward[..., None])[..., 0]
+
+
+@jax.jit
+def _policy_q_values(mdp, reward, policy):
+    continuing, expected, gamma = _live_dynamics(mdp, reward)
+    return _backup(continuing, gamma, expected, _policy_evaluation(mdp, reward, policy))
+
+
+@jax.jit
+def _occupancy(mdp, policy):
+    system = _continuation(mdp, policy, jnp.result_type(mdp.transitions, policy))
+    start = jnp.where(mdp.terminal, 0, mdp.initial)
+    start = jnp.broadcast_to(start, system.shape[:-1])
+    visits = jnp.linalg.solve(jnp.swapaxes(system, -1, -2), start[..., None])[..., 0]
+    return visits[..., None] * policy
+
+
+# ---------------------------------------------------------------------------
+# Boundary checks that need concrete values.
+
+
+def _traced(*trees) -> bool:
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(trees))
+
+
+def _tolerance(tol, mdp: TabularMDP, reward) -> float:
+    if tol is None:
+        dtype = np.dtype(jnp.result_type(mdp.transitions, reward))
+        return DEFAULT_TOLERANCE.get(dtype, 1e-5)
+    tol = float(tol)
+    if not tol > 0:
+        raise ValueError(f"tol must be a positive number, got {tol!r}.")
+    return tol
+
+
+def _raise_unless_converged(result: ValueIterationResult, name: str, max_iterations) -> None:
+    if _traced(result):
+        return
+    if not bool(result.converged):
+        raise ConvergenceError(
+            f"{name} stopped after {int(result.iterations)} iterations with the values still "
+            f"changing by {float(result.change):.3g}. With gamma = 1 this means some policy "
+            "collects reward forever without reaching a terminal state; use gamma < 1, make "
+            "terminal states reachable, or raise max_iterations."
+        )
+
+
+def _check_terminates(mdp: TabularMDP, policy: jax.Array) -> None:
+    """With γ = 1, raise unless every state reaches a terminal state under ``policy``."""
+    if _traced(mdp, policy) or float(mdp.gamma) < 1.0:
+        return
+    stuck = _never_terminating(np.asarray(mdp.transitions), np.asarray(mdp.terminal),
+                               np.asarray(policy))
+    if stuck.any():
+        where = tuple(int(i) for i in np.argwhere(stuck)[0])
+        raise ValueError(
+            f"with gamma = 1 the policy must reach a terminal state from every state, but "
+            f"from state {where[-1]} (policy index {where[:-1]}) it never does "
+            f"({int(stuck.sum())} such states); its return would be an infinite sum. "
+            "Use gamma < 1 or a policy that terminates."
+        )
+
+
+def _never_terminating(transitions, terminal, policy) -> np.ndarray:
+    """States (``[..., S]``) from which no terminal state is reachable under ``policy``.
+
+    Reachability by repeated squaring of the one-step support graph: ⌈log2 S⌉ boolean
+    matrix products instead of a breadth-first search per state.
+    """
+    n_states = terminal.shape[0]
+    step = np.einsum("...sa,sat->...st", policy, transitions) > 0
+    step[..., terminal, :] = False
+    reach = step | np.eye(n_states, dtype=bool)
+    for _ in range(int(np.ceil(np.log2(max(n_states, 2))))):
+        reach = (reach.astype(np.float32) @ reach.astype(np.float32)) > 0
+    return ~(reach & terminal).any(axis=-1)
