@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -20,23 +21,30 @@ def float_array(name: str, value, dtype=None) -> jnp.ndarray:
     Integer and boolean input becomes JAX's default float type; floating input
     keeps its precision (float32 stays float32, float64 stays float64 when x64 is on).
     """
-    try:
-        host = np.asarray(value)
-    except Exception as error:  # any conversion failure is the caller's input
-        raise TypeError(f"{name} must be array-like of numbers, got {type(value).__name__}") from error
-    if host.dtype == object or not (
-        np.issubdtype(host.dtype, np.number) or np.issubdtype(host.dtype, np.bool_)
+    if isinstance(value, jax.Array):
+        source_dtype = value.dtype  # no copy to the host just to look at the type
+    else:
+        try:
+            source_dtype = np.asarray(value).dtype
+        except Exception as error:  # any conversion failure is the caller's input
+            raise TypeError(
+                f"{name} must be array-like of numbers, got {type(value).__name__}"
+            ) from error
+    if source_dtype == object or not (
+        np.issubdtype(source_dtype, np.number) or np.issubdtype(source_dtype, np.bool_)
     ):
-        raise TypeError(f"{name} must hold numbers, got an array of dtype {host.dtype}")
-    if np.iscomplexobj(host):
-        raise TypeError(f"{name} must be real-valued, got dtype {host.dtype}")
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {source_dtype}")
+    if np.issubdtype(source_dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real-valued, got dtype {source_dtype}")
     if dtype is None:
-        dtype = host.dtype if np.issubdtype(host.dtype, np.floating) else float
+        dtype = source_dtype if np.issubdtype(source_dtype, np.floating) else float
     return jnp.asarray(value, dtype=jnp.result_type(dtype))
 
 
 def finite(name: str, array) -> None:
     """Raise ``ValueError`` if ``array`` has a NaN or infinity, saying where the first one is."""
+    if bool(_all_finite(array)):
+        return
     host = np.asarray(array)
     bad = ~np.isfinite(host)
     if bad.any():
@@ -46,6 +54,12 @@ def finite(name: str, array) -> None:
             f"{name} contains {kind} at index {where} ({int(bad.sum())} non-finite "
             f"entries in all); replace them with finite numbers before calling."
         )
+
+
+@jax.jit
+def _all_finite(array) -> jax.Array:
+    # One reduction where the data lives; the host copy happens only to locate a NaN.
+    return jnp.isfinite(array).all()
 
 
 def trailing_shape(name: str, array, expected: Sequence[int], meaning: str) -> None:

@@ -78,4 +78,7 @@ def expected_reward(mdp: TabularMDP, reward) -> jax.Array:
 
 
 def _expected_reward(transitions: jax.Array, reward: jax.Array) -> jax.Array:
-    return jnp.einsum("sat,...sat->...sa", transitions, reward, precision=HIGHEST)
+    # A multiply-and-sum, not einsum: XLA:CPU lowers this batched contraction to a
+    # dot_general about 10x slower than the fused elementwise form, and the elementwise
+    # form is exact float arithmetic on every backend (no reduced-precision matmul).
+    return jnp.sum(transitions * reward, axis=-1)
