@@ -30,7 +30,7 @@ def float_array(name: str, value, dtype=None) -> jnp.ndarray:
             raise TypeError(
                 f"{name} must be array-like of numbers, got {type(value).__name__}"
             ) from error
-    if source_dtype == object or not (
+    if source_dtype.kind == "O" or not (
         np.issubdtype(source_dtype, np.number) or np.issubdtype(source_dtype, np.bool_)
     ):
         raise TypeError(f"{name} must hold numbers, got an array of dtype {source_dtype}")
@@ -38,12 +38,17 @@ def float_array(name: str, value, dtype=None) -> jnp.ndarray:
         raise TypeError(f"{name} must be real-valued, got dtype {source_dtype}")
     if dtype is None:
         dtype = source_dtype if np.issubdtype(source_dtype, np.floating) else float
-    return jnp.asarray(value, dtype=jnp.result_type(dtype))
+    # canonicalize_dtype maps float64 to float32 quietly when x64 is off (float32 is
+    # the package default); asking jnp for float64 there warns on every call.
+    return jnp.asarray(value, dtype=jax.dtypes.canonicalize_dtype(dtype))
 
 
 def finite(name: str, array) -> None:
-    """Raise ``ValueError`` if ``array`` has a NaN or infinity, saying where the first one is."""
-    if bool(_all_finite(array)):
+    """Raise ``ValueError`` if ``array`` has a NaN or infinity, saying where the first one is.
+
+    A traced array (under the caller's ``jit``/``vmap``) has no values to check: skipped.
+    """
+    if isinstance(array, jax.core.Tracer) or bool(_all_finite(array)):
         return
     host = np.asarray(array)
     bad = ~np.isfinite(host)

@@ -8,6 +8,7 @@ vectorised numpy; nothing here solves anything.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -85,9 +86,10 @@ def gridworld(
     reward_mass = np.zeros((n_states, 4, n_states))
     source = np.arange(n_states)[:, None]
     state_char = grid[is_state]
-    bonus = np.select(
-        [state_char == "G", state_char == "L"], [goal_reward, lava_reward], 0.0
-    ) + step_reward  # reward for entering each state, [S]
+    bonus = (
+        np.select([state_char == "G", state_char == "L"], [goal_reward, lava_reward], 0.0)
+        + step_reward
+    )  # reward for entering each state, [S]
     for turn, probability in outcome_probability.items():
         moved = (directions + turn) % 4  # direction actually taken by each action
         land = landing[:, moved]  # [S, 4]
@@ -108,6 +110,8 @@ def gridworld(
     if len(starts):
         initial = np.zeros(n_states)
         initial[starts] = 1.0 / len(starts)
+    elif terminal.all():
+        raise ValueError("layout has only terminal cells ('G', 'L'); add a free cell or 'S'.")
     else:
         initial = (~terminal) / max(int((~terminal).sum()), 1)
     mdp = TabularMDP(
@@ -201,19 +205,26 @@ def random_mdp(
         raise ValueError(f"n_successors must lie in 1..{n_states}, got {n_successors}.")
     if not concentration > 0:
         raise ValueError(f"concentration must be positive, got {concentration}.")
-    key = _key(seed)
+    transitions, reward = _random_dynamics(
+        _key(seed), float(concentration), (n_states, n_actions, n_states), n_successors
+    )
+    mdp = TabularMDP(transitions, gamma=gamma)
+    return mdp, reward.astype(mdp.dtype)
+
+
+@partial(jax.jit, static_argnames=("shape", "n_successors"))
+def _random_dynamics(key, concentration, shape, n_successors):
     support_key, weight_key, reward_key = jax.random.split(key, 3)
-    shape = (n_states, n_actions, n_states)
     weights = jax.random.gamma(weight_key, concentration, shape)
+    support = jnp.ones(shape, bool)
     if n_successors is not None:
         noise = jax.random.uniform(support_key, shape)
         cutoff = jnp.sort(noise, axis=-1)[..., -int(n_successors)][..., None]
-        weights = jnp.where(noise >= cutoff, weights, 0.0)
-    # A row of all-underflowed gamma draws (tiny concentration) falls back to uniform.
-    weights = jnp.where(weights.sum(-1, keepdims=True) > 0, weights, 1.0)
-    transitions = weights / weights.sum(-1, keepdims=True)
-    mdp = TabularMDP(transitions, gamma=gamma)
-    return mdp, jax.random.normal(reward_key, shape, dtype=mdp.dtype)
+        support = noise >= cutoff
+    weights = jnp.where(support, weights, 0.0)
+    # A row whose gamma draws all underflow (tiny concentration) becomes uniform on its support.
+    weights = jnp.where(weights.sum(-1, keepdims=True) > 0, weights, support)
+    return weights / weights.sum(-1, keepdims=True), jax.random.normal(reward_key, shape)
 
 
 def random_reward(seed: int | jax.Array, mdp: TabularMDP, batch_shape: Sequence[int] = ()):
@@ -227,8 +238,12 @@ def from_gymnasium(env, *, gamma: float = 0.99) -> tuple[TabularMDP, jax.Array]:
 
     Reads the environment's transition table ``P[s][a] = [(p, s', r, terminated), ...]``.
     Entries reaching the same ``s'`` are merged (probabilities added, reward averaged
-    by probability). A state reached by a transition with ``terminated=True`` is
-    terminal. Time-limit truncation is not part of the table and is not termination.
+    by probability). A state reached by any transition with ``terminated=True`` is
+    terminal (absorbing, value 0). Tables whose termination depends on the transition
+    rather than the state reached (Taxi's delivered states are also entered by moves
+    that an episode never makes, since it has ended) are converted by that rule, which
+    agrees with the environment on every state an episode can act in. Time-limit
+    truncation is not part of the table and is not termination.
 
     Example:
         >>> import gymnasium as gym
@@ -260,8 +275,9 @@ def from_gymnasium(env, *, gamma: float = 0.99) -> tuple[TabularMDP, jax.Array]:
             "a TabularMDP needs termination to depend on the state reached."
         )
     terminal = ((ends & 1) > 0).any(axis=(0, 1))
-    reward = np.divide(reward_mass, transitions, out=np.zeros_like(transitions),
-                       where=transitions > 0)
+    reward = np.divide(
+        reward_mass, transitions, out=np.zeros_like(transitions), where=transitions > 0
+    )
     # Terminal states are absorbing in a TabularMDP whatever the table says after them.
     transitions[terminal] = np.eye(n_states)[terminal][:, None, :]
     reward[terminal] = 0.0
@@ -307,9 +323,11 @@ def _parse_layout(layout: Sequence[str]) -> np.ndarray:
         raise ValueError("layout must be a non-empty list of strings, one per grid row.")
     widths = {len(row) for row in rows}
     if len(widths) != 1:
-        raise ValueError(f"layout rows must all have the same length, got lengths {sorted(widths)}.")
+        raise ValueError(
+            f"layout rows must all have the same length, got lengths {sorted(widths)}."
+        )
     grid = np.array([list(row) for row in rows])
-    unknown = set(grid.ravel()) - _STATE_CELLS - _OTHER_CELLS
+    unknown = {str(char) for char in grid.ravel()} - _STATE_CELLS - _OTHER_CELLS
     if unknown:
         raise ValueError(
             f"layout has unknown characters {sorted(unknown)}; use '.' free, '#' wall, "

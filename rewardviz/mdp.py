@@ -142,7 +142,7 @@ class TabularMDP:
             f"states={self.n_states}",
             f"actions={self.n_actions}",
             f"gamma={_short(self.gamma)}",
-            f"terminal={int(np.asarray(self.terminal).sum())} states",
+            f"terminal={_count(self.terminal)} states",
         ]
         if self.grid_shape is not None:
             parts.append(f"grid={self.grid_shape[0]}x{self.grid_shape[1]}")
@@ -154,6 +154,12 @@ def _short(value) -> str:
         return f"{float(value):g}"
     except (TypeError, jax.errors.ConcretizationTypeError):
         return "<traced>"
+
+
+def _count(mask) -> str:
+    if isinstance(mask, jax.core.Tracer):  # printed inside the caller's jit/vmap
+        return "<traced>"
+    return str(int(np.asarray(mask).sum()))
 
 
 _DATA_FIELDS = ("transitions", "gamma", "initial", "terminal")
@@ -216,6 +222,11 @@ def _terminal_mask(terminal, n_states: int) -> np.ndarray:
         raise ValueError(
             "terminal must be a boolean mask of shape [S] or a 1-D sequence of state "
             f"indices, got an array of dtype {values.dtype} and shape {values.shape}."
+        )
+    if len(np.unique(values)) != len(values):
+        raise ValueError(
+            "terminal holds repeated state indices; integer arrays are read as indices, so "
+            "pass a boolean mask (terminal=mask.astype(bool)) or unique indices."
         )
     if values.min() < 0 or values.max() >= n_states:
         raise ValueError(

@@ -27,10 +27,12 @@ def as_stochastic(mdp: TabularMDP, policy, name: str = "policy") -> jax.Array:
         Array([[0., 1.],
                [1., 0.]], dtype=float32)
     """
-    host = np.asarray(policy)
+    traced = isinstance(policy, jax.core.Tracer)
+    # A traced policy (under the caller's jit/vmap) has no host copy; read its dtype only.
+    host = policy if traced else np.asarray(policy)
     if np.issubdtype(host.dtype, np.integer):
         _checks.trailing_shape(name, host, (mdp.n_states,), "[..., S] (deterministic)")
-        if host.size and (host.min() < 0 or host.max() >= mdp.n_actions):
+        if not traced and host.size and (host.min() < 0 or host.max() >= mdp.n_actions):
             bad = tuple(int(i) for i in np.argwhere((host < 0) | (host >= mdp.n_actions))[0])
             raise ValueError(
                 f"{name} picks action {int(host[bad])} at index {bad}; actions are "

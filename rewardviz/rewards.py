@@ -63,9 +63,7 @@ def state_action_reward(mdp: TabularMDP, values) -> jax.Array:
     values = _checks.float_array("values", values)
     _checks.trailing_shape("values", values, (mdp.n_states, mdp.n_actions), "[..., S, A]")
     _checks.finite("values", values)
-    return jnp.broadcast_to(
-        values[..., None], (*values.shape, mdp.n_states)
-    )
+    return jnp.broadcast_to(values[..., None], (*values.shape, mdp.n_states))
 
 
 def expected_reward(mdp: TabularMDP, reward) -> jax.Array:

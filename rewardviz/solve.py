@@ -40,9 +40,11 @@ class ConvergenceError(RuntimeError):
     """An iterative solver stopped at its iteration limit before reaching its tolerance."""
 
 
-@partial(jax.tree_util.register_dataclass, data_fields=[
-    "values", "q_values", "iterations", "change", "converged"
-], meta_fields=[])
+@partial(
+    jax.tree_util.register_dataclass,
+    data_fields=["values", "q_values", "iterations", "change", "converged"],
+    meta_fields=[],
+)
 @dataclasses.dataclass(frozen=True, eq=False)
 class ValueIterationResult:
     """Result of :func:`value_iteration`.
@@ -50,8 +52,9 @@ class ValueIterationResult:
     Attributes:
         values: ``[..., S]`` optimal (or soft-optimal) state values.
         q_values: ``[..., S, A]`` the matching Q-values.
-        iterations: number of Bellman backups done (shared across the batch).
-        change: the last sup-norm change of the values, over the whole batch.
+        iterations: number of Bellman backups done; one count for the whole batch of a
+            call (the loop runs until every item meets the rule), one per item under vmap.
+        change: the last sup-norm change of the values, over that batch.
         converged: whether the stopping rule was met before the iteration limit.
     """
 
@@ -65,8 +68,15 @@ class ValueIterationResult:
         return (
             f"ValueIterationResult(values{tuple(self.values.shape)}, "
             f"q_values{tuple(self.q_values.shape)}, iterations={self.iterations}, "
-            f"change={self.change:.3g}, converged={self.converged})"
+            f"change={_format_change(self.change)}, converged={self.converged})"
         )
+
+
+def _format_change(change) -> str:
+    # A scalar normally; one per item after the caller's vmap; a tracer inside jit.
+    if isinstance(change, jax.core.Tracer):
+        return "<traced>"
+    return np.array2string(np.asarray(change), precision=3)
 
 
 # ---------------------------------------------------------------------------
@@ -81,8 +91,10 @@ def value_iteration(
     Backs up ``Q(s, a) = r(s, a) + γ Σ_s' T(s'|s, a) V(s')`` with ``V = max_a Q`` until
     ``γ/(1−γ)·‖V_k − V_{k−1}‖_∞ ≤ tol``, which bounds ``‖V_k − V*‖_∞ ≤ tol``
     (Puterman 1994, Thm 6.3.1). For ``γ = 1`` (episodic, terminal states) the rule
-    is ``‖V_k − V_{k−1}‖_∞ ≤ tol``. The loop also stops once the change reaches the
-    float rounding level, the best float32 can do.
+    is ``‖V_k − V_{k−1}‖_∞ ≤ tol``, which does not bound the error by itself (it is
+    exact once values stop changing, as in acyclic or deterministic episodic tasks).
+    The loop also stops once the change reaches the float rounding level, the best
+    float32 can do.
 
     Args:
         mdp: the MDP.
@@ -101,18 +113,25 @@ def value_iteration(
     return result
 
 
-def q_values(mdp: TabularMDP, reward, *, tol: float | None = None) -> jax.Array:
+def q_values(
+    mdp: TabularMDP, reward, *, tol: float | None = None, max_iterations: int = 100_000
+) -> jax.Array:
     """Optimal Q-values ``Q*`` (``[..., S, A]``) by :func:`value_iteration`.
 
     Example:
         >>> mdp, reward = rv.envs.stay_switch()
         >>> rv.solve.q_values(mdp, reward)  # Q*(0, switch) = 1 / (1 - 0.9**2)  # doctest: +SKIP
     """
-    return value_iteration(mdp, reward, tol=tol).q_values
+    return value_iteration(mdp, reward, tol=tol, max_iterations=max_iterations).q_values
 
 
 def optimal_policy(
-    mdp: TabularMDP, reward, *, tie_tolerance: float | None = None, tol: float | None = None
+    mdp: TabularMDP,
+    reward,
+    *,
+    tie_tolerance: float | None = None,
+    tol: float | None = None,
+    max_iterations: int = 100_000,
 ) -> jax.Array:
     """An optimal policy ``[..., S, A]``, uniform over all optimal actions.
 
@@ -120,7 +139,8 @@ def optimal_policy(
     to ``max(1, max|Q*|)``) of the best one gets equal probability. Terminal states,
     where every action is worth 0, get the uniform policy.
     """
-    return greedy_policy(q_values(mdp, reward, tol=tol), tie_tolerance=tie_tolerance)
+    q = q_values(mdp, reward, tol=tol, max_iterations=max_iterations)
+    return greedy_policy(q, tie_tolerance=tie_tolerance)
 
 
 def greedy_policy(q, *, tie_tolerance: float | None = None) -> jax.Array:
@@ -177,8 +197,8 @@ def boltzmann_policy(q, temperature: float) -> jax.Array:
     """
     q = _checks.float_array("q", q)
     temperature = float(temperature)
-    if not temperature > 0:
-        raise ValueError(f"temperature must be a positive number, got {temperature!r}.")
+    if not (np.isfinite(temperature) and temperature > 0):
+        raise ValueError(f"temperature must be a positive finite number, got {temperature!r}.")
     return jax.nn.softmax(q / temperature, axis=-1)
 
 
@@ -310,8 +330,7 @@ def _continuation(mdp, policy, dtype):
     """``I − γ P_π`` (``[..., S, S]``) over continuing (non-terminal) transitions."""
     live = ~mdp.terminal
     continuing = mdp.transitions.astype(dtype) * live[:, None, None] * live[None, None, :]
-    next_state = jnp.einsum("...sa,sat->...st", policy.astype(dtype), continuing,
-                            precision=HIGHEST)
+    next_state = jnp.einsum("...sa,sat->...st", policy.astype(dtype), continuing, precision=HIGHEST)
     return jnp.eye(mdp.n_states, dtype=dtype) - mdp.gamma.astype(dtype) * next_state
 
 
@@ -375,8 +394,9 @@ def _raise_unless_converged(result: ValueIterationResult, name: str, max_iterati
         raise ConvergenceError(
             f"{name} stopped after {int(result.iterations)} iterations with the values still "
             f"changing by {float(result.change):.3g}. With gamma = 1 this means some policy "
-            "collects reward forever without reaching a terminal state; use gamma < 1, make "
-            "terminal states reachable, or raise max_iterations."
+            "keeps collecting reward (or, for soft values, entropy bonus) forever without "
+            "reaching a terminal state; use gamma < 1, make terminal states reachable, or "
+            "raise max_iterations."
         )
 
 
@@ -384,8 +404,9 @@ def _check_terminates(mdp: TabularMDP, policy: jax.Array) -> None:
     """With γ = 1, raise unless every state reaches a terminal state under ``policy``."""
     if _traced(mdp, policy) or float(mdp.gamma) < 1.0:
         return
-    stuck = _never_terminating(np.asarray(mdp.transitions), np.asarray(mdp.terminal),
-                               np.asarray(policy))
+    stuck = _never_terminating(
+        np.asarray(mdp.transitions), np.asarray(mdp.terminal), np.asarray(policy)
+    )
     if stuck.any():
         where = tuple(int(i) for i in np.argwhere(stuck)[0])
         raise ValueError(

@@ -1,0 +1,10 @@
+"""Notebook widgets: they own controls and state, call the solvers and redraw the plots.
+
+>>> import rewardviz as rv
+>>> mdp, reward = rv.envs.gridworld(["S..#", "...G"])
+>>> rv.widgets.MDPExplorer(mdp, reward)  # in a notebook cell
+"""
+
+from rewardviz.widgets.explorer import MDPExplorer
+
+__all__ = ["MDPExplorer"]
