@@ -1,6 +1,7 @@
 """rewardviz: analyse and visualise reward functions for reinforcement learning.
 
-The compute layer (``mdp``, ``rewards``, ``policies``, ``solve``, ``envs``) runs in
+The compute layers (core: ``mdp``, ``rewards``, ``policies``, ``solve``, ``envs``;
+analysis: ``shaping``, ``distances``) run in
 scripts, tests and on accelerators without a front end; ``plots`` and ``widgets``
 build on it and are imported lazily so that ``import rewardviz`` stays light.
 
@@ -11,11 +12,21 @@ build on it and are imported lazily so that ``import rewardviz`` stays light.
 
 from importlib import import_module
 
-from rewardviz import envs, policies, rewards, solve
+from rewardviz import distances, envs, policies, rewards, shaping, solve
 from rewardviz.mdp import TabularMDP
 
 __version__ = "0.1.0"
-__all__ = ["TabularMDP", "envs", "plots", "policies", "rewards", "solve", "widgets"]
+__all__ = [
+    "TabularMDP",
+    "distances",
+    "envs",
+    "plots",
+    "policies",
+    "rewards",
+    "shaping",
+    "solve",
+    "widgets",
+]
 
 
 def __getattr__(name: str):

@@ -6,6 +6,24 @@
 >>> figure = rv.plots.gridworld(mdp, q.max(-1), rv.solve.greedy_policy(q))
 """
 
+from rewardviz.plots.distances import (
+    cluster_order,
+    distance_matrix,
+    potential_heatmap,
+    regret_vs_distance,
+    shaping_comparison,
+    update_shaping_comparison,
+)
 from rewardviz.plots.gridworld import gridworld, gridworld_matplotlib, update_gridworld
 
-__all__ = ["gridworld", "gridworld_matplotlib", "update_gridworld"]
+__all__ = [
+    "cluster_order",
+    "distance_matrix",
+    "gridworld",
+    "gridworld_matplotlib",
+    "potential_heatmap",
+    "regret_vs_distance",
+    "shaping_comparison",
+    "update_gridworld",
+    "update_shaping_comparison",
+]

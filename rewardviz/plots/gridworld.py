@@ -257,7 +257,7 @@ def update_gridworld(
     with batch:
         if data.z is not None:
             for heatmap, z, hover in zip(traces[_VALUES_TRACE], data.z, data.hover, strict=True):
-                heatmap.z = z
+                heatmap.z = heatmap_cells(z)
                 heatmap.text = hover
         if data.arrow_ends is not None:
             for shaft, head in zip(traces[_SHAFT_TRACE], traces[_HEAD_TRACE], strict=True):
@@ -404,7 +404,7 @@ def _add_grid_panel(
     position = {"row": row, "col": col}
     figure.add_trace(
         go.Heatmap(
-            z=z,
+            z=heatmap_cells(z),
             x=np.arange(cols),
             y=np.arange(rows),
             text=hover,
@@ -467,6 +467,15 @@ def _add_grid_panel(
         ),
         **position,
     )
+
+
+def heatmap_cells(z: np.ndarray) -> list:
+    """``[rows, cols]`` cell values as nested lists with ``None`` where a cell has no state.
+
+    Plotly draws ``None`` as a gap, like NaN; but a widget sends 2-D data to the browser as
+    JSON, which has no NaN, and a message with NaN is not valid JSON (the front end drops it).
+    """
+    return np.where(np.isnan(z), None, z).tolist()
 
 
 def _style_grid_axes(figure: go.Figure, mdp: TabularMDP, n_panels: int) -> None:

@@ -6,5 +6,6 @@
 """
 
 from rewardviz.widgets.explorer import MDPExplorer
+from rewardviz.widgets.shaping_lab import ShapingLab, ShapingLabState
 
-__all__ = ["MDPExplorer"]
+__all__ = ["MDPExplorer", "ShapingLab", "ShapingLabState"]

@@ -1,0 +1,678 @@
+"""Distances between reward functions: canonicalisations, EPIC, DARD, STARC, NPEC, ERC, regret.
+
+Two rewards can look different and define the same task (potential shaping, positive
+scaling, S'-redistribution), or look alike and define different ones. The distances
+here first map each reward to a canonical representative that removes what does not
+matter, then compare representatives:
+
+- EPIC (Gleave et al., ICLR 2021) and DARD (Wulfe et al., ICLR 2022) remove potential
+  shaping, then take the Pearson distance ``D_ρ = sqrt((1 − ρ)/2)``.
+- STARC (Skalse et al., ICLR 2024) removes shaping *and* S'-redistribution (VAL and the
+  minimal L2 canonicalisation), normalises and takes a norm of the difference.
+
+Terminal states: EPIC and DARD follow their papers and compare rewards on every
+transition, including those out of terminal states, which no return depends on; VAL and
+the minimal canonicalisation (STARC) set those rows to 0.
+
+Every canonicalisation is linear in the reward; each works on a batch ``[..., S, A, S']``
+through one per-MDP computation. This module draws nothing.
+
+Zero canonical rewards: a reward whose canonical form is zero (within float rounding,
+relative to the reward's own size) gives every policy the same value. Its standardised
+form is defined as exactly zero (STARC's convention), so its Pearson distance to another
+such reward is 0 and to any other reward 1/2, and its STARC distance to any other reward
+is the norm of that reward's standardised form, 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import partial
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rewardviz import _checks
+from rewardviz.mdp import TabularMDP
+from rewardviz.policies import as_stochastic, uniform
+from rewardviz.rewards import HIGHEST, _expected_reward, check_reward
+from rewardviz.shaping import (
+    _fit_potential,
+    potential_least_squares,
+    scaled_shaping_fit,
+    transition_weights,
+)
+from rewardviz.solve import (
+    ConvergenceError,
+    _check_terminates,
+    _policy_evaluation,
+    optimal_policy,
+    policy_return,
+    value_iteration,
+)
+
+Canonical = Literal["epic", "dard", "val", "minimal"]
+CANONICALISATIONS = ("epic", "dard", "val", "minimal")
+
+
+# ---------------------------------------------------------------------------
+# Canonicalisations.
+
+
+def canonicalize(
+    mdp: TabularMDP,
+    reward,
+    method: Canonical = "epic",
+    *,
+    state_dist=None,
+    action_dist=None,
+    policy=None,
+) -> jax.Array:
+    """The canonical representative of each reward, ``[..., S, A, S']``.
+
+    Methods (``D_S``, ``D_A`` are the coverage distributions ``state_dist``,
+    ``action_dist``, uniform by default; ``m(x) = E_{A~D_A, S'~D_S} R(x, A, S')``):
+
+    - ``"epic"`` (Gleave et al. 2021): ``C(R) = R + γm(s') − m(s) − γE_{S~D_S} m(S)``.
+    - ``"dard"`` (Wulfe et al. 2022): ``C_T(R) = R + E[γR(s', A, S'') − R(s, A, S')
+      − γR(S', A, S'')]`` with ``A ~ D_A``, ``S' ~ T(·|s, A)``, ``S'' ~ T(·|s', A)``;
+      the last term is ``Σ_A D_A(A) (T_A R_A T_Aᵀ)(s, s')``, computed in ``O(|A||S|³)``.
+    - ``"val"`` (STARC's value-adjusted levelling): ``c(R)(s, a, s') = E_{S'~T(s,a)}
+      [R(s, a, S') − V^π(s) + γV^π(S')]`` with ``V^π`` under ``R`` for ``policy``
+      (uniform by default); removes shaping and S'-redistribution.
+    - ``"minimal"``: the orthogonal (L2) projection of ``R`` off the span of shaping
+      and S'-redistribution directions, in closed form: with the expected reward
+      ``r(s, a)``, ``R_min(s, a, s') = c*(s, a)·T(s'|s, a)/‖T(·|s, a)‖²`` where
+      ``c_Φ = r + γTΦ − Φ`` and ``Φ*`` minimises ``Σ c_Φ(s, a)²/‖T(·|s, a)‖²``.
+
+    Shaping potentials are 0 at terminal states (see :mod:`rewardviz.shaping`).
+    ``"val"`` and ``"minimal"`` are 0 on the rows ``R(s, ·, ·)`` of terminal states,
+    which no return depends on (for ``"minimal"`` those rows join the projected-off
+    span); ``"epic"`` and ``"dard"`` follow their papers' formulas, which have no
+    terminal states, and do depend on those rows.
+
+    Example:
+        >>> mdp, reward = rv.envs.random_mdp(0, 6, 2)
+        >>> rv.distances.canonicalize(mdp, reward, "minimal").shape
+        (6, 2, 6)
+    """
+    reward = check_reward(mdp, reward)
+    options = _canonical_options(mdp, method, state_dist, action_dist, policy)
+    return _canonicalize(mdp, reward, method, options)
+
+
+def _canonical_options(mdp, method, state_dist, action_dist, policy) -> dict:
+    if method not in CANONICALISATIONS:
+        raise ValueError(f"method must be one of {CANONICALISATIONS}, got {method!r}.")
+    if method in ("epic", "dard"):
+        if policy is not None:
+            raise ValueError(f"policy is an option of 'val', not of {method!r}.")
+        options = {"action_dist": _distribution("action_dist", action_dist, mdp.n_actions, mdp)}
+        if method == "epic":
+            options["state_dist"] = _distribution("state_dist", state_dist, mdp.n_states, mdp)
+        elif state_dist is not None:
+            raise ValueError("state_dist is not used by 'dard' (it samples S' from T).")
+        return options
+    if state_dist is not None or action_dist is not None:
+        raise ValueError(
+            f"state_dist and action_dist are options of 'epic'/'dard', not {method!r}."
+        )
+    if method == "val":
+        policy = uniform(mdp) if policy is None else as_stochastic(mdp, policy)
+        _check_terminates(mdp, policy)
+        return {"policy": policy}
+    if policy is not None:
+        raise ValueError("policy is an option of 'val', not of 'minimal'.")
+    return {}
+
+
+@partial(jax.jit, static_argnames=("method",))
+def _canonicalize(mdp, reward, method, options):
+    if method == "epic":
+        return _epic_canonical(mdp, reward, options["state_dist"], options["action_dist"])
+    if method == "dard":
+        return _dard_canonical(mdp, reward, options["action_dist"])
+    if method == "val":
+        return _val_canonical(mdp, reward, options["policy"])
+    return _minimal_canonical(mdp, reward)
+
+
+def _epic_canonical(mdp, reward, state_dist, action_dist):
+    gamma = mdp.gamma.astype(reward.dtype)
+    mean_next = jnp.sum(reward * (action_dist[:, None] * state_dist[None, :]), axis=(-2, -1))
+    overall = jnp.sum(mean_next * state_dist, axis=-1)
+    return (
+        reward
+        + gamma * mean_next[..., None, None, :]
+        - mean_next[..., :, None, None]
+        - gamma * overall[..., None, None, None]
+    )
+
+
+def _dard_canonical(mdp, reward, action_dist):
+    gamma = mdp.gamma.astype(reward.dtype)
+    transitions = mdp.transitions.astype(reward.dtype)
+    # u(x) = E_{A, S'~T(x,A)} R(x, A, S')
+    mean_next = jnp.sum(_expected_reward(transitions, reward) * action_dist, axis=-1)
+    # Σ_A D_A (T_A R_A T_Aᵀ)(s, s'): two |S|³ products per action, never an |S|⁴ tensor.
+    step = jnp.einsum("sax,...xay->...asy", transitions, reward, precision=HIGHEST)
+    between = jnp.einsum("...asy,tay,a->...st", step, transitions, action_dist, precision=HIGHEST)
+    return (
+        reward
+        + gamma * mean_next[..., None, None, :]
+        - mean_next[..., :, None, None]
+        - gamma * between[..., :, None, :]
+    )
+
+
+def _val_canonical(mdp, reward, policy):
+    transitions = mdp.transitions.astype(reward.dtype)
+    gamma = mdp.gamma.astype(reward.dtype)
+    values = _policy_evaluation(mdp, reward, policy)
+    next_value = jnp.einsum("sat,...t->...sa", transitions, values, precision=HIGHEST)
+    levelled = _expected_reward(transitions, reward) - values[..., :, None] + gamma * next_value
+    # Rewards for acting in a terminal state never count: they are not part of the task.
+    levelled = jnp.where(mdp.terminal[:, None], 0, levelled)
+    return jnp.broadcast_to(levelled[..., None], reward.shape)
+
+
+def _minimal_canonical(mdp, reward):
+    transitions = mdp.transitions.astype(reward.dtype)
+    row_norm = jnp.sum(transitions**2, axis=-1)  # ‖T(·|s, a)‖², [S, A]
+    # Rows of terminal states never count: every reward on them is in the projected-off
+    # span, so they get weight 0 in the fit and are 0 in the result.
+    row_weight = jnp.where(mdp.terminal[:, None], 0, 1 / row_norm)
+    project = _expected_shaping_projection(mdp, row_weight)
+    _, levelled = project(_expected_reward(transitions, reward))
+    levelled = jnp.where(mdp.terminal[:, None], 0, levelled)
+    # The shortest reward over s' with expectation c is c·T(·|s, a)/‖T(·|s, a)‖².
+    return levelled[..., None] * (transitions / row_norm[..., None])
+
+
+def _expected_shaping_projection(mdp, row_weight):
+    """Projection of expected rewards ``r(s, a)`` off the shaping directions ``γTΦ − Φ``.
+
+    Returns ``project(r) -> (Φ, r − (γTΦ − Φ))`` with ``Φ`` (0 at terminal states)
+    minimising ``Σ_{s,a} w(s, a)·(r − γTΦ + Φ)²``, by
+    :func:`rewardviz.shaping.potential_least_squares` over the ``[S·A, S]`` design
+    ``γT − I``: one factorisation per MDP for every reward of a batch.
+    """
+    dtype = row_weight.dtype
+    n_states = mdp.n_states
+    gamma = mdp.gamma.astype(dtype)
+    design = gamma * mdp.transitions.astype(dtype) - jnp.eye(n_states, dtype=dtype)[:, None, :]
+    design = design.reshape(-1, n_states)
+    solve = potential_least_squares(design, row_weight.reshape(-1), mdp.terminal)
+
+    def project(expected):
+        flat = expected.reshape(*expected.shape[:-2], -1)
+        potential = solve(flat)
+        shaping = jnp.einsum("ks,...s->...k", design, potential, precision=HIGHEST)
+        return potential, (flat - shaping).reshape(expected.shape)
+
+    return project
+
+
+# ---------------------------------------------------------------------------
+# Standardisation and distances between canonical rewards.
+
+
+def _zero_tolerance(*dtypes) -> float:
+    # Canonicalising pure shaping leaves rounding noise of a few hundred ulps of the least
+    # precise input: a float32 reward is only float32-exact shaping on a float64 MDP.
+    return 1e3 * max(float(jnp.finfo(dtype).eps) for dtype in dtypes)
+
+
+def _pearson_standardise(canonical, reward, weights):
+    """Centre and scale to unit weighted L2 norm; zero canonical rewards stay zero."""
+    mean = jnp.sum(weights * canonical, axis=(-3, -2, -1), keepdims=True)
+    centred = canonical - mean
+    norm = jnp.sqrt(jnp.sum(weights * centred**2, axis=(-3, -2, -1), keepdims=True))
+    reward_size = jnp.sqrt(jnp.sum(weights * reward**2, axis=(-3, -2, -1), keepdims=True))
+    zero = norm <= _zero_tolerance(canonical.dtype, reward.dtype, weights.dtype) * reward_size
+    return jnp.where(zero, 0, centred / jnp.where(zero, 1, norm))
+
+
+def _norm(array, order, axes=(-3, -2, -1)):
+    if order == 1:
+        return jnp.sum(jnp.abs(array), axis=axes)
+    if order == 2:
+        return jnp.sqrt(jnp.sum(array**2, axis=axes))
+    return jnp.max(jnp.abs(array), axis=axes)
+
+
+def _starc_standardise(canonical, reward, order, mdp_dtype):
+    norm = _norm(canonical, order)[..., None, None, None]
+    size = _norm(reward, order)[..., None, None, None]
+    zero = norm <= _zero_tolerance(canonical.dtype, reward.dtype, mdp_dtype) * size
+    return jnp.where(zero, 0, canonical / jnp.where(zero, 1, norm))
+
+
+def epic(mdp: TabularMDP, reward_a, reward_b, *, state_dist=None, action_dist=None) -> jax.Array:
+    """EPIC distance (Gleave et al., ICLR 2021), in ``[0, 1]``, batch dimensions broadcast.
+
+    ``D_ρ(C(R_A), C(R_B))`` with the Pearson distance ``sqrt((1 − ρ)/2)`` under the
+    coverage ``D_S(s)·D_A(a)·D_S(s')``. 0 for ``R`` and ``λ(R + shaping)``, ``λ > 0``;
+    1 for ``R`` and ``−R``. Not invariant to S'-redistribution.
+    """
+    return _pearson_distance(mdp, reward_a, reward_b, "epic", state_dist, action_dist)
+
+
+def dard(mdp: TabularMDP, reward_a, reward_b, *, action_dist=None) -> jax.Array:
+    """DARD distance (Wulfe et al., ICLR 2022), in ``[0, 1]``.
+
+    Pearson distance of the dynamics-aware canonical rewards under the coverage
+    ``D_S(s)·D_A(a)·T(s'|s, a)`` (uniform ``D_S``, ``D_A`` by default): transitions the
+    dynamics can produce.
+    """
+    return _pearson_distance(mdp, reward_a, reward_b, "dard", None, action_dist)
+
+
+def _pearson_distance(mdp, reward_a, reward_b, method, state_dist, action_dist):
+    reward_a = check_reward(mdp, reward_a, "reward_a")
+    reward_b = check_reward(mdp, reward_b, "reward_b")
+    _broadcastable(reward_a, reward_b)
+    options = _canonical_options(mdp, method, state_dist, action_dist, None)
+    weights = _pearson_weights(mdp, method, options)
+    return _pearson_kernel(mdp, reward_a, reward_b, method, options, weights)
+
+
+def _pearson_weights(mdp, method, options):
+    action_dist = options["action_dist"]
+    if method == "epic":
+        state_dist = options["state_dist"]
+        return state_dist[:, None, None] * action_dist[None, :, None] * state_dist[None, None, :]
+    state_dist = jnp.full((mdp.n_states,), 1 / mdp.n_states, mdp.dtype)
+    return state_dist[:, None, None] * action_dist[None, :, None] * mdp.transitions
+
+
+@partial(jax.jit, static_argnames=("method",))
+def _pearson_kernel(mdp, reward_a, reward_b, method, options, weights):
+    unit_a = _pearson_standardise(_canonicalize(mdp, reward_a, method, options), reward_a, weights)
+    unit_b = _pearson_standardise(_canonicalize(mdp, reward_b, method, options), reward_b, weights)
+    return 0.5 * jnp.sqrt(jnp.sum(weights * (unit_a - unit_b) ** 2, axis=(-3, -2, -1)))
+
+
+def starc(
+    mdp: TabularMDP,
+    reward_a,
+    reward_b,
+    *,
+    canonical: Canonical = "val",
+    norm: Literal[1, 2] | float = 2,
+    metric: Literal[1, 2] | float | None = None,
+    policy=None,
+) -> jax.Array:
+    """STARC distance (Skalse et al., ICLR 2024): ``‖s(R_A) − s(R_B)‖_metric``.
+
+    ``s(R) = c(R)/‖c(R)‖_norm`` (``c(R)`` itself when that norm is zero) with the
+    canonicalisation ``canonical`` (``"val"`` or ``"minimal"`` are STARC's; ``"epic"``
+    is offered for comparison but ignores S'-redistribution). Norms are over all
+    transitions ``(s, a, s')``; ``norm``/``metric`` take 1, 2 or ``inf``; ``metric``
+    defaults to ``norm``. With L2, ``d(R, −R) = 2`` and ``d(R, c·shape(R)) = 0``.
+    """
+    reward_a = check_reward(mdp, reward_a, "reward_a")
+    reward_b = check_reward(mdp, reward_b, "reward_b")
+    _broadcastable(reward_a, reward_b)
+    norm, metric = _order("norm", norm), _order("metric", norm if metric is None else metric)
+    options = _canonical_options(mdp, canonical, None, None, policy)
+    return _starc_kernel(mdp, reward_a, reward_b, canonical, options, norm, metric)
+
+
+@partial(jax.jit, static_argnames=("method", "norm", "metric"))
+def _starc_kernel(mdp, reward_a, reward_b, method, options, norm, metric):
+    canonical_a = _canonicalize(mdp, reward_a, method, options)
+    canonical_b = _canonicalize(mdp, reward_b, method, options)
+    unit_a = _starc_standardise(canonical_a, reward_a, norm, mdp.dtype)
+    unit_b = _starc_standardise(canonical_b, reward_b, norm, mdp.dtype)
+    return _norm(unit_a - unit_b, metric)
+
+
+def pairwise(
+    mdp: TabularMDP,
+    rewards,
+    method: Literal["epic", "dard", "starc"] = "epic",
+    *,
+    chunk_size: int = 32,
+    **options,
+) -> jax.Array:
+    """All distances between ``N`` rewards (``[N, S, A, S']``) as an ``[N, N]`` matrix.
+
+    Canonicalises each reward once (in chunks of ``chunk_size`` to bound the memory
+    of intermediate tensors), then forms the matrix from a Gram product with full
+    float32 precision (``HIGHEST``: reduced-precision GPU matmuls move EPIC by ~5e-3)
+    or, for STARC with L1/L∞ metrics, from row-chunked differences. ``options`` are
+    those of :func:`epic`, :func:`dard` or :func:`starc`.
+    """
+    rewards = check_reward(mdp, rewards, "rewards")
+    if rewards.ndim != 4:
+        raise ValueError(
+            f"rewards must have shape [N, S, A, S'] (one batch dimension), got {rewards.shape}; "
+            "reshape a deeper batch with rewards.reshape(-1, S, A, S)."
+        )
+    chunk_size = int(chunk_size)
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}.")
+    if method in ("epic", "dard"):
+        allowed = {"state_dist", "action_dist"} if method == "epic" else {"action_dist"}
+        _known_options(options, allowed, method)
+        canonical_options = _canonical_options(
+            mdp, method, options.get("state_dist"), options.get("action_dist"), None
+        )
+        weights = _pearson_weights(mdp, method, canonical_options)
+        return _pairwise_pearson(mdp, rewards, method, canonical_options, weights, chunk_size)
+    if method == "starc":
+        _known_options(options, {"canonical", "norm", "metric", "policy"}, method)
+        canonical = options.get("canonical", "val")
+        norm = _order("norm", options.get("norm", 2))
+        metric = _order("metric", options.get("metric") or norm)
+        canonical_options = _canonical_options(mdp, canonical, None, None, options.get("policy"))
+        return _pairwise_starc(mdp, rewards, canonical, canonical_options, norm, metric, chunk_size)
+    raise ValueError(f"method must be 'epic', 'dard' or 'starc', got {method!r}.")
+
+
+@partial(jax.jit, static_argnames=("method", "chunk_size"))
+def _pairwise_pearson(mdp, rewards, method, options, weights, chunk_size):
+    def standardise(reward):
+        return _pearson_standardise(_canonicalize(mdp, reward, method, options), reward, weights)
+
+    units = jax.lax.map(standardise, rewards, batch_size=chunk_size)
+    gram = _gram((units * jnp.sqrt(weights)).reshape(len(rewards), -1))
+    squared = jnp.diag(gram)
+    # ½‖a − b‖ with ‖a‖² = squared norms (1, or 0 for a zero canonical reward).
+    return 0.5 * jnp.sqrt(jnp.maximum(squared[:, None] + squared[None, :] - 2 * gram, 0))
+
+
+def _gram(flat, block: int = 4096):
+    """``flat @ flat.T`` (``[N, D] -> [N, N]``) accumulated over column blocks of ``block``.
+
+    XLA:CPU runs one tall ``[N, D] @ [D, N]`` product several times slower than the same
+    work in cache-sized column blocks; the blocks also bound the working set.
+    """
+    count, width = flat.shape
+    blocks = -(-width // block)
+    padded = jnp.pad(flat, ((0, 0), (0, blocks * block - width)))
+
+    def accumulate(index, gram):
+        columns = jax.lax.dynamic_slice_in_dim(padded, index * block, block, axis=1)
+        return gram + jnp.matmul(columns, columns.T, precision=HIGHEST)
+
+    return jax.lax.fori_loop(0, blocks, accumulate, jnp.zeros((count, count), flat.dtype))
+
+
+@partial(jax.jit, static_argnames=("method", "norm", "metric", "chunk_size"))
+def _pairwise_starc(mdp, rewards, method, options, norm, metric, chunk_size):
+    def standardise(reward):
+        canonical = _canonicalize(mdp, reward, method, options)
+        return _starc_standardise(canonical, reward, norm, mdp.dtype)
+
+    units = jax.lax.map(standardise, rewards, batch_size=chunk_size).reshape(len(rewards), -1)
+    if metric == 2:
+        gram = _gram(units)
+        squared = jnp.diag(gram)
+        return jnp.sqrt(jnp.maximum(squared[:, None] + squared[None, :] - 2 * gram, 0))
+    return jax.lax.map(
+        lambda row: _norm(row - units, metric, axes=-1), units, batch_size=chunk_size
+    )
+
+
+# ---------------------------------------------------------------------------
+# Regret, equivalence and the older distances.
+
+
+def regret(mdp: TabularMDP, true_reward, proxy_reward) -> jax.Array:
+    """Normalised regret of optimising ``proxy_reward`` when ``true_reward`` is what counts.
+
+    ``(J_true(π*_true) − J_true(π*_proxy)) / (max_π J_true − min_π J_true)`` in ``[0, 1]``,
+    with ``π*_proxy`` uniform over the proxy's optimal actions (ties included) and
+    ``J`` the expected discounted return from ``mdp.initial``. 0 when every policy
+    has the same true return. Batch dimensions broadcast.
+    """
+    true_reward = check_reward(mdp, true_reward, "true_reward")
+    proxy_reward = check_reward(mdp, proxy_reward, "proxy_reward")
+    _broadcastable(true_reward, proxy_reward)
+    proxy_policy = optimal_policy(mdp, proxy_reward)
+    achieved = policy_return(mdp, true_reward, proxy_policy)
+    start = mdp.initial.astype(achieved.dtype)
+    best = jnp.einsum("s,...s->...", start, value_iteration(mdp, true_reward).values)
+    try:
+        lowest = value_iteration(mdp, -true_reward).values
+    except ConvergenceError as error:
+        raise ValueError(
+            "regret normalises by the worst policy's return, which is unbounded here: with "
+            "gamma = 1 some policy never reaches a terminal state and keeps collecting "
+            "negative true reward. Use gamma < 1 for this comparison."
+        ) from error
+    worst = -jnp.einsum("s,...s->...", start, lowest)
+    span = best - worst
+    flat = span <= _zero_tolerance(span.dtype) * jnp.maximum(jnp.abs(best), jnp.abs(worst))
+    return jnp.where(flat, 0, jnp.clip((best - achieved) / jnp.where(flat, 1, span), 0, 1))
+
+
+@partial(
+    jax.tree_util.register_dataclass,
+    data_fields=["equivalent", "scale", "potential", "residual"],
+    meta_fields=[],
+)
+@dataclasses.dataclass(frozen=True, eq=False)
+class OrderingCertificate:
+    """Result of :func:`same_policy_ordering`.
+
+    ``equivalent`` is true when ``r_b(s, a) = scale·r_a(s, a) + γ(TΦ)(s, a) − Φ(s)`` on
+    every reachable non-terminal state, with ``scale > 0`` (``potential`` is ``Φ``);
+    ``residual`` is the root-mean-square misfit of that equation.
+    """
+
+    equivalent: jax.Array
+    scale: jax.Array
+    potential: jax.Array
+    residual: jax.Array
+
+    def __bool__(self) -> bool:
+        return bool(np.all(np.asarray(self.equivalent)))
+
+
+def same_policy_ordering(
+    mdp: TabularMDP, reward_a, reward_b, *, tol: float | None = None
+) -> OrderingCertificate:
+    """Whether two rewards order all policies the same way, with a certificate.
+
+    Skalse et al. (ICML 2023): they do iff they differ by potential shaping, positive
+    scaling and S'-redistribution. Decided on expected rewards ``r = E_T R`` (which
+    removes S'-redistribution) over the non-terminal states reachable from
+    ``mdp.initial``: find ``c > 0`` and ``Φ`` (0 at terminal states) with
+    ``r_b − c·r_a = γTΦ − Φ`` by exact least squares, accepted when the root-mean-square
+    misfit is at most ``tol`` (default 1e-8 float64, 1e-4 float32) times the larger
+    root-mean-square size of ``r_a``, ``r_b``. Two rewards under which all policies tie
+    are equivalent (scale 1).
+
+    Example:
+        >>> mdp, reward = rv.envs.random_mdp(0, 5, 2)
+        >>> shaped = rv.shaping.potential_shaping(mdp, 3 * reward, jnp.arange(5.0))
+        >>> bool(rv.distances.same_policy_ordering(mdp, reward, shaped))
+        True
+    """
+    reward_a = check_reward(mdp, reward_a, "reward_a")
+    reward_b = check_reward(mdp, reward_b, "reward_b")
+    _broadcastable(reward_a, reward_b)
+    dtype = jnp.result_type(reward_a, reward_b)
+    if tol is None:
+        tol = 1e-8 if np.dtype(dtype) == np.float64 else 1e-4
+    counted = reachable_states(mdp) & ~np.asarray(mdp.terminal)
+    return _same_policy_ordering(mdp, reward_a, reward_b, jnp.asarray(counted), tol)
+
+
+@jax.jit
+def _same_policy_ordering(mdp, reward_a, reward_b, counted, tol):
+    dtype = jnp.result_type(reward_a, reward_b)
+    transitions = mdp.transitions.astype(dtype)
+    row_weight = jnp.broadcast_to(counted[:, None], (mdp.n_states, mdp.n_actions)).astype(dtype)
+    row_weight = row_weight / jnp.sum(row_weight)
+    expected_a = _expected_reward(transitions, reward_a.astype(dtype))
+    expected_b = _expected_reward(transitions, reward_b.astype(dtype))
+
+    def inner(x, y):
+        return jnp.sum(row_weight * x * y, axis=(-2, -1))
+
+    fit = scaled_shaping_fit(
+        _expected_shaping_projection(mdp, row_weight),
+        inner,
+        expected_a,
+        expected_b,
+        fit_scale=True,
+        event_ndim=2,
+    )
+    size = jnp.sqrt(jnp.maximum(inner(expected_a, expected_a), inner(expected_b, expected_b)))
+    fits = fit.residual <= tol * jnp.maximum(size, jnp.finfo(dtype).tiny)
+    return OrderingCertificate(
+        equivalent=fits & (fit.scale > 0),
+        scale=fit.scale,
+        potential=fit.potential,
+        residual=fit.residual,
+    )
+
+
+def reachable_states(mdp: TabularMDP) -> np.ndarray:
+    """Boolean ``[S]``: states reachable from the support of ``mdp.initial`` under some actions.
+
+    Terminal states are reached but not left.
+    """
+    transitions = np.asarray(mdp.transitions)
+    terminal = np.asarray(mdp.terminal)
+    step = (transitions > 0).any(axis=1)
+    step[terminal] = False
+    reach = step | np.eye(mdp.n_states, dtype=bool)
+    for _ in range(int(np.ceil(np.log2(max(mdp.n_states, 2))))):
+        reach = (reach.astype(np.float32) @ reach.astype(np.float32)) > 0
+    return (np.asarray(mdp.initial) > 0) @ reach > 0
+
+
+def npec(mdp: TabularMDP, reward_a, reward_b, *, weights=None) -> jax.Array:
+    """NPEC premetric (Gleave et al. 2021): how far ``R_b`` is from every ``c·R_a + shaping``.
+
+    ``min_{c ≥ 0, Φ} ‖c·R_a + γΦ(s') − Φ(s) − R_b‖_w / ‖R_b‖_w`` (weighted L2, uniform
+    weights by default), solved exactly by :func:`rewardviz.shaping.fit_potential` rather
+    than by alternating iterations. Asymmetric; 0 when ``R_b`` is a shaped, positively
+    scaled ``R_a``; 0 when ``R_b`` is zero.
+    """
+    reward_a = check_reward(mdp, reward_a, "reward_a")
+    reward_b = check_reward(mdp, reward_b, "reward_b")
+    _broadcastable(reward_a, reward_b)
+    weights = transition_weights(mdp, weights)
+    fit = _fit_potential(mdp, reward_a, reward_b, weights, fit_scale=True)
+    size = jnp.sqrt(jnp.sum(weights * reward_b**2, axis=(-3, -2, -1)))
+    zero = size <= jnp.finfo(size.dtype).tiny
+    return jnp.where(zero, 0, fit.residual / jnp.where(zero, 1, size))
+
+
+def erc(
+    mdp: TabularMDP,
+    reward_a,
+    reward_b,
+    *,
+    policy=None,
+    episodes: int = 1000,
+    horizon: int = 100,
+    seed: int | jax.Array = 0,
+) -> jax.Array:
+    """Episode return correlation distance (Gleave et al. 2021), ``sqrt((1 − ρ)/2)``.
+
+    Samples ``episodes`` trajectories of ``horizon`` steps (stopping at terminal states)
+    from ``mdp.initial`` with ``policy`` (uniform by default) and seed ``seed``, and
+    correlates their discounted returns under both rewards. Sampling makes it
+    noisy; it is 0 only when returns are exactly affinely related on the samples.
+    Returns ½ when exactly one reward gives every sampled episode the same return,
+    0 when both do.
+    """
+    reward_a = check_reward(mdp, reward_a, "reward_a")
+    reward_b = check_reward(mdp, reward_b, "reward_b")
+    if reward_a.shape != reward_b.shape:
+        raise ValueError(
+            f"reward_a and reward_b must have the same shape for erc, got {reward_a.shape} "
+            f"and {reward_b.shape}."
+        )
+    policy = uniform(mdp) if policy is None else as_stochastic(mdp, policy)
+    if policy.ndim != 2:
+        raise ValueError("erc takes one policy [S, A].")
+    episodes, horizon = int(episodes), int(horizon)
+    if episodes < 2 or horizon < 1:
+        raise ValueError("erc needs episodes >= 2 and horizon >= 1.")
+    key = jax.random.key(int(seed)) if isinstance(seed, int | np.integer) else seed
+    returns_a, returns_b = _sampled_returns(mdp, reward_a, reward_b, policy, key, episodes, horizon)
+    dtype = returns_a.dtype
+    stacked = jnp.stack([returns_a, returns_b])  # [2, ..., episodes]
+    centred = stacked - stacked.mean(axis=-1, keepdims=True)
+    norm = jnp.sqrt(jnp.sum(centred**2, axis=-1, keepdims=True))
+    scale = jnp.max(jnp.abs(stacked), axis=-1, keepdims=True)
+    zero = norm <= _zero_tolerance(dtype) * jnp.sqrt(episodes) * scale
+    units = jnp.where(zero, 0, centred / jnp.where(zero, 1, norm))
+    return 0.5 * jnp.sqrt(jnp.sum((units[0] - units[1]) ** 2, axis=-1))
+
+
+@partial(jax.jit, static_argnames=("episodes", "horizon"))
+def _sampled_returns(mdp, reward_a, reward_b, policy, key, episodes, horizon):
+    """Discounted returns of ``episodes`` rollouts under both rewards, all episodes in step."""
+    start_key, rollout_key = jax.random.split(key)
+    states = jax.random.choice(start_key, mdp.n_states, (episodes,), p=mdp.initial)
+
+    def step(carry, step_key):
+        state, alive, discount, total_a, total_b = carry
+        action_key, next_key = jax.random.split(step_key)
+        action = jax.random.categorical(action_key, jnp.log(policy[state]))
+        following = jax.random.categorical(next_key, jnp.log(mdp.transitions[state, action]))
+        alive = alive & ~mdp.terminal[state]  # nothing is collected after a terminal state
+        gain = discount * alive
+        total_a = total_a + gain * reward_a[..., state, action, following]
+        total_b = total_b + gain * reward_b[..., state, action, following]
+        return (following, alive, discount * mdp.gamma, total_a, total_b), None
+
+    zeros = jnp.zeros((*reward_a.shape[:-3], episodes), reward_a.dtype)
+    carry = (states, jnp.ones(episodes, bool), jnp.ones((), reward_a.dtype), zeros, zeros)
+    (*_, returns_a, returns_b), _ = jax.lax.scan(
+        step, carry, jax.random.split(rollout_key, horizon)
+    )
+    return returns_a, returns_b
+
+
+# ---------------------------------------------------------------------------
+# Small validation helpers.
+
+
+def _distribution(name, dist, size, mdp):
+    if dist is None:
+        return jnp.full((size,), 1 / size, mdp.dtype)
+    dist = _checks.float_array(name, dist, dtype=mdp.dtype)
+    if dist.shape != (size,):
+        raise ValueError(f"{name} must have shape ({size},), got {dist.shape}.")
+    _checks.finite(name, dist)
+    if bool((dist < 0).any()) or abs(float(dist.sum()) - 1) > 1e-6:
+        raise ValueError(f"{name} must be a probability distribution (non-negative, sum 1).")
+    return dist
+
+
+def _order(name, value) -> float:
+    if value in (1, 2):
+        return int(value)
+    if value == np.inf:
+        return np.inf
+    raise ValueError(f"{name} must be 1, 2 or numpy.inf, got {value!r}.")
+
+
+def _broadcastable(reward_a, reward_b) -> None:
+    try:
+        jnp.broadcast_shapes(reward_a.shape, reward_b.shape)
+    except ValueError:
+        raise ValueError(
+            f"the batch dimensions of the two rewards do not broadcast: {reward_a.shape[:-3]} "
+            f"and {reward_b.shape[:-3]}."
+        ) from None
+
+
+def _known_options(options: dict, allowed: set, method: str) -> None:
+    unknown = set(options) - allowed
+    if unknown:
+        raise ValueError(
+            f"unknown option(s) {sorted(unknown)} for method {method!r}; allowed: {sorted(allowed)}."
+        )

@@ -1,0 +1,385 @@
+"""A notebook lab for reward shaping: potential-based shaping keeps the task, a bonus does not.
+
+:class:`ShapingLab` owns the controls (discount, potential, scale, kind of shaping) and
+one plotly ``FigureWidget``. On every change it builds the shaped reward, asks
+:mod:`rewardviz.solve` for both rewards' optimal values and policies and
+:mod:`rewardviz.distances` for EPIC, STARC and regret, and redraws the figure in place
+with :func:`rewardviz.plots.update_shaping_comparison`. Its own arithmetic is set-up
+(the shortest-path steps behind the "distance to goal" potential, computed once) and
+the one-line progress bonus, kept deliberately simple because it is the counterexample.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+
+import ipywidgets
+import jax
+import jax.numpy as jnp
+import numpy as np
+import plotly.graph_objects as go
+
+from rewardviz import _checks
+from rewardviz import distances as reward_distances
+from rewardviz import solve as solvers
+from rewardviz.mdp import TabularMDP
+from rewardviz.plots import shaping_comparison, update_shaping_comparison
+from rewardviz.rewards import check_reward, expected_reward
+from rewardviz.shaping import potential_shaping
+
+#: Potential shapes; the scale slider multiplies them.
+POTENTIALS = ("distance to goal", "random (seeded)", "zero")
+#: How the potential enters the reward.
+MODES = ("potential shaping", "progress bonus")
+#: The discount slider stops here for MDPs without terminal states (γ = 1 needs them).
+CONTINUING_GAMMA_LIMIT = 0.99
+#: Default upper end of the scale slider.
+SCALE_LIMIT = 5.0
+
+_SHAPED_NAMES = {
+    "potential shaping": "R + γΦ(s′) − Φ(s)",
+    "progress bonus": "R + scale·[Φ(s′) > Φ(s)]",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ShapingLabState:
+    """The numbers a :class:`ShapingLab` shows for its current settings.
+
+    Attributes:
+        epic: EPIC distance between the original and the shaped reward, in ``[0, 1]``.
+        starc: STARC distance (VAL canonicalisation, L2), in ``[0, 2]``.
+        regret: normalised regret of optimising the shaped reward when the original
+            one counts, in ``[0, 1]``.
+        policy_unchanged: whether both rewards have the same optimal actions in every state.
+    """
+
+    epic: float
+    starc: float
+    regret: float
+    policy_unchanged: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class _Shown:
+    """What the lab shows for one setting of its controls (arrays ``[S]``, ``[S, A]``)."""
+
+    shaped: jax.Array
+    state: ShapingLabState
+    original_values: jax.Array
+    shaped_values: jax.Array
+    original_policy: jax.Array
+    shaped_policy: jax.Array
+    original_reward: jax.Array
+    shaped_reward: jax.Array
+    titles: tuple[str, ...]
+    title: str
+
+
+class ShapingLab:
+    """Shape a gridworld reward with a potential and see whether the task changed.
+
+    Modes:
+        ``"potential shaping"``: ``R′ = R + γΦ(s′) − Φ(s)`` (Ng, Harada & Russell 1999,
+        ``Φ = 0`` at terminal states). The optimal policy never changes; EPIC, STARC and
+        regret stay at 0 whatever the potential and scale.
+        ``"progress bonus"``: ``R′ = R + scale·[Φ(s′) > Φ(s)]``, a reward for every step
+        that gets closer to the goal. Not potential-based: stepping away is free, so a
+        large enough bonus makes walking back and forth beat finishing, and the optimal
+        policy and the regret change.
+
+    Potentials (each multiplied by the scale slider): ``"distance to goal"``
+    ``Φ(s) = −scale·(fewest steps from s to a goal)``, where goals are the terminal
+    states marked ``G`` in the layout (all terminal states when none is) and states
+    that cannot reach one count as one step further than the furthest that can;
+    ``"random (seeded)"`` a fixed standard normal draw per state; ``"zero"``.
+
+    Changing a control recomputes (without recompiling: γ is a traced leaf of the
+    MDP and the scale enters as array values) and updates :attr:`fig` in place.
+    Failures, such as γ = 1 with a bonus that pays forever, are shown in
+    :attr:`status` and leave the figure and the numbers as they were.
+
+    Args:
+        mdp: an MDP with ``grid_shape``, e.g. from :func:`rewardviz.envs.gridworld`.
+        reward: one reward ``[S, A, S']``.
+        gamma: starting discount; defaults to ``mdp.gamma``.
+        scale: starting scale, ``>= 0``.
+        potential: one of :data:`POTENTIALS`.
+        mode: one of :data:`MODES`.
+        seed: seed of the random potential.
+
+    Attributes:
+        fig: the ``plotly.graph_objects.FigureWidget``: original and shaped values with
+            optimal policies on top, the expected reward of the optimal action(s) below.
+        scale_slider, gamma_slider, potential_dropdown, mode_buttons: the controls.
+        readout: an ``ipywidgets.HTML`` table of EPIC, STARC, regret and whether the
+            optimal policy is unchanged.
+        status: an ``ipywidgets.HTML`` line for error messages.
+        widget: the ``ipywidgets.VBox`` holding all of them.
+
+    Example:
+        >>> mdp, reward = rv.envs.gridworld(["S..#", ".#.G", "...L"])
+        >>> lab = rv.widgets.ShapingLab(mdp, reward)
+        >>> lab  # in a notebook cell: shows the controls, the figure and the readout
+        >>> lab.mode_buttons.value = "progress bonus"
+        >>> lab.scale_slider.value = 2.0
+        >>> lab.state()  # ShapingLabState(epic=..., starc=..., regret=1.0, policy_unchanged=False)
+    """
+
+    def __init__(
+        self,
+        mdp: TabularMDP,
+        reward,
+        *,
+        gamma: float | None = None,
+        scale: float = 1.0,
+        potential: str = "distance to goal",
+        mode: str = "potential shaping",
+        seed: int = 0,
+    ) -> None:
+        if not isinstance(mdp, TabularMDP):
+            raise TypeError(f"mdp must be a rewardviz.TabularMDP, got {type(mdp).__name__}.")
+        if mdp.grid_shape is None:
+            raise ValueError(
+                "ShapingLab draws on a grid and needs mdp.grid_shape; use rv.envs.gridworld "
+                "or pass grid_shape=(rows, cols) (and grid_cells=...) to rv.TabularMDP."
+            )
+        reward = check_reward(mdp, reward)
+        if reward.ndim != 3:
+            raise ValueError(
+                f"ShapingLab shapes one reward: reward must have shape [S, A, S'] = "
+                f"({mdp.n_states}, {mdp.n_actions}, {mdp.n_states}), got {tuple(reward.shape)}; "
+                "pick one reward of a batch, e.g. reward[0]."
+            )
+        has_terminal = bool(np.asarray(mdp.terminal).any())
+        potentials = POTENTIALS if has_terminal else POTENTIALS[1:]
+        if potential not in potentials:
+            reason = "" if has_terminal else " (the MDP has no terminal states to reach)"
+            raise ValueError(f"potential must be one of {potentials}{reason}, got {potential!r}.")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}.")
+        gamma_limit = 1.0 if has_terminal else CONTINUING_GAMMA_LIMIT
+        gamma = float(mdp.gamma) if gamma is None else gamma
+        gamma = _checks.in_range(
+            "gamma",
+            gamma,
+            0.0,
+            max(gamma_limit, float(mdp.gamma)),
+            hint="γ = 1 needs terminal states.",
+        )
+        scale = _checks.in_range("scale", scale, 0.0, np.inf, hint="Use a non-negative scale.")
+
+        self._mdp = mdp
+        self._reward = reward
+        # Shapes of the potentials at scale 1, fixed for the lab's lifetime; in the MDP's
+        # dtype so that a new scale changes values only, never dtypes or compiled kernels.
+        shapes = {
+            "random (seeded)": np.random.default_rng(seed).standard_normal(mdp.n_states),
+            "zero": np.zeros(mdp.n_states),
+        }
+        if has_terminal:
+            shapes["distance to goal"] = -_steps_to_goal(mdp)
+        self._potential_shapes = {
+            name: jnp.asarray(shape, dtype=mdp.dtype) for name, shape in shapes.items()
+        }
+
+        self.gamma_slider = ipywidgets.FloatSlider(
+            value=gamma,
+            min=0.0,
+            max=max(gamma_limit, gamma),
+            step=0.01,
+            description="γ (discount)",
+            readout_format=".2f",
+            style={"description_width": "initial"},
+        )
+        self.scale_slider = ipywidgets.FloatSlider(
+            value=scale,
+            min=0.0,
+            max=max(SCALE_LIMIT, scale),
+            step=0.05,
+            description="scale",
+            readout_format=".2f",
+            style={"description_width": "initial"},
+        )
+        self.potential_dropdown = ipywidgets.Dropdown(
+            options=list(potentials), value=potential, description="potential Φ"
+        )
+        self.mode_buttons = ipywidgets.ToggleButtons(
+            options=list(MODES),
+            value=mode,
+            tooltips=[
+                "R + γΦ(s′) − Φ(s): never changes the optimal policy",
+                "R + scale·[Φ(s′) > Φ(s)]: pays for progress, not potential-based",
+            ],
+        )
+        self.readout = ipywidgets.HTML(value="")
+        self.status = ipywidgets.HTML(value="")
+
+        # Compute before building anything on screen: bad settings raise here.
+        shown = self._compute()
+        self.fig = go.FigureWidget(
+            shaping_comparison(
+                self._mdp,
+                shown.original_values,
+                shown.shaped_values,
+                shown.original_policy,
+                shown.shaped_policy,
+                original_reward=shown.original_reward,
+                shaped_reward=shown.shaped_reward,
+                titles=shown.titles,
+                title=shown.title,
+            )
+        )
+        self._show(shown)
+        self.widget = ipywidgets.VBox(
+            [
+                ipywidgets.HBox([self.gamma_slider, self.scale_slider, self.potential_dropdown]),
+                self.mode_buttons,
+                self.fig,
+                self.readout,
+                self.status,
+            ]
+        )
+        for control in (
+            self.gamma_slider,
+            self.scale_slider,
+            self.potential_dropdown,
+            self.mode_buttons,
+        ):
+            control.observe(self._refresh, names="value")
+
+    def state(self) -> ShapingLabState:
+        """EPIC, STARC, regret and whether the optimal policy is unchanged, as shown."""
+        return self._state
+
+    def shaped_reward(self) -> jax.Array:
+        """The shaped reward ``[S, A, S']`` for the current settings, as shown."""
+        return self._shaped
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _compute(self) -> _Shown:
+        """Everything the figure and the readout show for the current control settings."""
+        # gamma is a pytree leaf of the MDP, so a new value reuses the compiled kernels.
+        mdp = self._mdp.replace(gamma=self.gamma_slider.value)
+        scale = self.scale_slider.value
+        mode = self.mode_buttons.value
+        shape = self._potential_shapes[self.potential_dropdown.value]
+        if mode == "potential shaping":
+            shaped = potential_shaping(mdp, self._reward, scale * shape)
+        else:
+            shaped = _progress_bonus(self._reward, shape, scale)
+
+        both = jnp.stack([self._reward, shaped])
+        q = solvers.q_values(mdp, both)
+        policies = solvers.greedy_policy(q)
+        # Expected reward of the optimal action(s) in each state, [2, S].
+        best_rewards = jnp.sum(policies * expected_reward(mdp, both), axis=-1)
+        state = ShapingLabState(
+            epic=float(reward_distances.epic(mdp, self._reward, shaped)),
+            starc=float(reward_distances.starc(mdp, self._reward, shaped, canonical="val")),
+            regret=float(reward_distances.regret(mdp, self._reward, shaped)),
+            policy_unchanged=bool(np.array_equal(policies[0], policies[1])),
+        )
+        shaped_name = _SHAPED_NAMES[mode]
+        return _Shown(
+            shaped=shaped,
+            state=state,
+            original_values=q[0].max(axis=-1),
+            shaped_values=q[1].max(axis=-1),
+            original_policy=policies[0],
+            shaped_policy=policies[1],
+            original_reward=best_rewards[0],
+            shaped_reward=best_rewards[1],
+            titles=(
+                "original R: V* and optimal policy",
+                f"shaped {shaped_name}: V* and optimal policy",
+                "original: expected reward of the optimal action",
+                "shaped: expected reward of the optimal action",
+            ),
+            title=(
+                f"{mode}, Φ = {self.potential_dropdown.value}, scale = {scale:.2f}, "
+                f"γ = {self.gamma_slider.value:.2f}"
+            ),
+        )
+
+    def _show(self, shown: _Shown) -> None:
+        """Keep ``shown`` as the current result and write its numbers in the readout."""
+        self._shaped, self._state = shown.shaped, shown.state
+        state = shown.state
+        verdict = (
+            '<span style="color: #009E73">yes</span>'
+            if state.policy_unchanged
+            else '<span style="color: #D55E00">no</span>'
+        )
+        rows = [
+            ("EPIC distance", f"{state.epic:.4f}"),
+            ("STARC distance (VAL)", f"{state.starc:.4f}"),
+            ("normalised regret", f"{state.regret:.4f}"),
+            ("optimal actions unchanged in every state", verdict),
+        ]
+        cells = "".join(
+            f'<tr><td style="padding-right: 1.5em">{name}</td><td>{value}</td></tr>'
+            for name, value in rows
+        )
+        self.readout.value = f"<table>{cells}</table>"
+
+    def _refresh(self, _change=None) -> None:
+        try:
+            shown = self._compute()
+        except (solvers.ConvergenceError, ValueError) as error:
+            self.status.value = (
+                f'<span style="color: #b00020">Not updated: {html.escape(str(error))}</span>'
+            )
+            return
+        self.status.value = ""
+        update_shaping_comparison(
+            self.fig,
+            self._mdp,
+            shown.original_values,
+            shown.shaped_values,
+            shown.original_policy,
+            shown.shaped_policy,
+            original_reward=shown.original_reward,
+            shaped_reward=shown.shaped_reward,
+            titles=shown.titles,
+            title=shown.title,
+        )
+        self._show(shown)
+
+
+def _progress_bonus(reward: jax.Array, potential_shape: jax.Array, scale: float) -> jax.Array:
+    """``R + scale·[Φ(s′) > Φ(s)]``, ``[S, A, S']``: pay for every step up the potential.
+
+    Deliberately not potential-based: a loop away and back collects the bonus once per
+    lap, so it can pay more than reaching the goal.
+    """
+    closer = potential_shape[None, None, :] > potential_shape[:, None, None]
+    return reward + scale * closer.astype(reward.dtype)
+
+
+def _steps_to_goal(mdp: TabularMDP) -> np.ndarray:
+    """``[S]`` fewest transitions from each state to a goal, by breadth-first search.
+
+    Goals are the terminal states marked ``G`` in ``mdp.grid_layout``, or every terminal
+    state when none is. A move ``s → s′`` exists when some action reaches ``s′`` with
+    positive probability; nothing leaves a terminal state. States that cannot reach a
+    goal get one more than the largest finite count.
+    """
+    terminal = np.asarray(mdp.terminal)
+    goals = terminal
+    if mdp.grid_layout is not None:
+        marked = np.array([mdp.grid_layout[row][col] == "G" for row, col in mdp.grid_cells])
+        if (marked & terminal).any():
+            goals = marked & terminal
+    moves = (np.asarray(mdp.transitions) > 0).any(axis=1) & ~terminal[:, None]  # [S, S']
+    steps = np.where(goals, 0.0, np.inf)
+    frontier = goals
+    for distance in range(1, mdp.n_states):  # one pass per BFS level, not per state
+        frontier = moves[:, frontier].any(axis=1) & np.isinf(steps)
+        if not frontier.any():
+            break
+        steps[frontier] = distance
+    return np.where(np.isinf(steps), steps[np.isfinite(steps)].max() + 1, steps)
