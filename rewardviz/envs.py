@@ -233,6 +233,37 @@ def random_reward(seed: int | jax.Array, mdp: TabularMDP, batch_shape: Sequence[
     return jax.random.normal(_key(seed), shape, dtype=mdp.dtype)
 
 
+def steps_to_goal(mdp: TabularMDP) -> np.ndarray:
+    """``[S]`` fewest transitions from each state to a goal, by breadth-first search.
+
+    Goals are the terminal states marked ``G`` in ``mdp.grid_layout``, or every terminal
+    state when none is. A move ``s → s′`` exists when some action reaches ``s′`` with
+    positive probability; nothing leaves a terminal state. States that cannot reach a
+    goal get one more than the largest finite count. ``-steps_to_goal(mdp)`` is the
+    classic "closer is better" shaping potential.
+
+    Example:
+        >>> mdp, _ = rv.envs.chain(4)
+        >>> rv.envs.steps_to_goal(mdp)
+        array([3., 2., 1., 0.])
+    """
+    terminal = np.asarray(mdp.terminal)
+    goals = terminal
+    if mdp.grid_layout is not None:
+        marked = np.array([mdp.grid_layout[row][col] == "G" for row, col in mdp.grid_cells])
+        if (marked & terminal).any():
+            goals = marked & terminal
+    moves = (np.asarray(mdp.transitions) > 0).any(axis=1) & ~terminal[:, None]  # [S, S']
+    steps = np.where(goals, 0.0, np.inf)
+    frontier = goals
+    for distance in range(1, mdp.n_states):  # one pass per BFS level, not per state
+        frontier = moves[:, frontier].any(axis=1) & np.isinf(steps)
+        if not frontier.any():
+            break
+        steps[frontier] = distance
+    return np.where(np.isinf(steps), steps[np.isfinite(steps)].max() + 1, steps)
+
+
 def from_gymnasium(env, *, gamma: float = 0.99) -> tuple[TabularMDP, jax.Array]:
     """Convert a Gymnasium toy-text environment (FrozenLake, CliffWalking, Taxi) to an MDP.
 

@@ -84,6 +84,32 @@ def potential_shaping(mdp: TabularMDP, reward, potential) -> jax.Array:
     return reward + _shaping_reward(mdp, potential)
 
 
+def progress_bonus(mdp: TabularMDP, reward, potential, bonus: float) -> jax.Array:
+    """``R + bonus·[Φ(s') > Φ(s)]``: pay for every step up a potential. NOT potential shaping.
+
+    The hint engineers reach for first ("reward getting closer"), kept here as the
+    standard counterexample: stepping down is free, so a loop down and back up collects
+    the bonus once per lap and, when it is large enough, beats finishing the task. The
+    optimal policy can change; compare :func:`potential_shaping`, which cannot.
+    ``potential`` is ``[S]``, ``bonus >= 0``.
+
+    Example:
+        >>> mdp, reward = rv.envs.gridworld(["S..#", ".#.G", "...L"])
+        >>> hinted = rv.shaping.progress_bonus(mdp, reward, -rv.envs.steps_to_goal(mdp), 1.0)
+        >>> float(rv.distances.regret(mdp, reward, hinted)) > 0
+        True
+    """
+    reward = check_reward(mdp, reward)
+    potential = check_potential(mdp, potential)
+    if potential.ndim != 1:
+        raise ValueError(
+            f"potential must have shape [S] = ({mdp.n_states},), got {potential.shape}."
+        )
+    bonus = _checks.in_range("bonus", bonus, 0.0, np.inf)
+    uphill = potential[None, None, :] > potential[:, None, None]
+    return reward + bonus * jnp.broadcast_to(uphill, reward.shape[-3:]).astype(reward.dtype)
+
+
 def fit_potential(
     mdp: TabularMDP, reward_a, reward_b, *, weights=None, fit_scale: bool = False
 ) -> PotentialFit:

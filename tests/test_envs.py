@@ -406,3 +406,15 @@ def test_from_gymnasium_rejects_environments_without_a_table():
         rv.envs.from_gymnasium(env)
     with pytest.raises(TypeError, match="object has none"):
         rv.envs.from_gymnasium(object())
+
+
+def test_steps_to_goal_counts_the_shortest_paths():
+    # Fewest steps to G from each state (row-major), counted by hand; the lava (last
+    # state) cannot reach G and counts one more than the furthest state that can (5).
+    mdp, _ = rv.envs.gridworld(["S..#", ".#.G", "...L"])
+    np.testing.assert_array_equal(rv.envs.steps_to_goal(mdp), [4, 3, 2, 5, 1, 0, 4, 3, 2, 6])
+    # Without a G, every terminal state is a goal; a walled-off state counts one more.
+    lava_only, _ = rv.envs.gridworld(["S.L"])
+    np.testing.assert_array_equal(rv.envs.steps_to_goal(lava_only), [2, 1, 0])
+    walled, _ = rv.envs.gridworld(["S#.G"])
+    np.testing.assert_array_equal(rv.envs.steps_to_goal(walled), [2, 1, 0])

@@ -467,3 +467,21 @@ def test_float32_fit_stays_exact_at_long_horizons(gamma):
     np.testing.assert_allclose(float(fit.scale), 2.0, rtol=1e-4)
     np.testing.assert_allclose(np.asarray(fit.potential), potential, atol=1e-3 * 3)
     assert float(rv.distances.npec(mdp, reward, shaped)) < 1e-4
+
+
+@pytest.mark.parametrize("name", MDPS)
+def test_progress_bonus_matches_loops_and_is_not_shaping(name):
+    mdp, reward = make_mdp(name)
+    potential = np.random.default_rng(4).normal(size=mdp.n_states)
+    bonus = 0.7
+    expected = reward.copy()
+    for s, a, t in itertools.product(
+        range(mdp.n_states), range(mdp.n_actions), range(mdp.n_states)
+    ):
+        if potential[t] > potential[s]:
+            expected[s, a, t] += bonus
+    hinted = rv.shaping.progress_bonus(mdp, reward, potential, bonus)
+    np.testing.assert_allclose(np.asarray(hinted), expected, atol=1e-12)
+    assert not bool(rv.shaping.is_potential_shaping(mdp, reward, hinted))
+    with pytest.raises(ValueError, match="bonus must lie in"):
+        rv.shaping.progress_bonus(mdp, reward, potential, -1.0)

@@ -10,7 +10,6 @@ import pytest
 import rewardviz as rv
 from rewardviz import distances, shaping, solve
 from rewardviz.plots.gridworld import ARROW_REACH
-from rewardviz.widgets.shaping_lab import _steps_to_goal
 
 LAYOUT = ["S..#", ".#.G", "...L"]
 #: Fewest steps to the goal G from each state (row-major), counted by hand; the lava
@@ -61,16 +60,6 @@ def arrow_moves(lab, state, panel):
     segments = segments.reshape(-1, 3, 2)[:, :2]
     starts_here = np.all(segments[:, 0] == (col, row), axis=1)
     return segments[starts_here, 1] - segments[starts_here, 0]
-
-
-def test_steps_to_goal_counts_the_shortest_paths(world):
-    mdp, _ = world
-    np.testing.assert_array_equal(_steps_to_goal(mdp), STEPS)
-    # Without a G, every terminal state is a goal; a walled-off state counts one more.
-    lava_only, _ = rv.envs.gridworld(["S.L"])
-    np.testing.assert_array_equal(_steps_to_goal(lava_only), [2, 1, 0])
-    walled, _ = rv.envs.gridworld(["S#.G"])
-    np.testing.assert_array_equal(_steps_to_goal(walled), [2, 1, 0])
 
 
 @pytest.mark.parametrize(

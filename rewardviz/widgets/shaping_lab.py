@@ -4,9 +4,10 @@
 one plotly ``FigureWidget``. On every change it builds the shaped reward, asks
 :mod:`rewardviz.solve` for both rewards' optimal values and policies and
 :mod:`rewardviz.distances` for EPIC, STARC and regret, and redraws the figure in place
-with :func:`rewardviz.plots.update_shaping_comparison`. Its own arithmetic is set-up
-(the shortest-path steps behind the "distance to goal" potential, computed once) and
-the one-line progress bonus, kept deliberately simple because it is the counterexample.
+with :func:`rewardviz.plots.update_shaping_comparison`. The "distance to goal" potential
+comes from :func:`rewardviz.envs.steps_to_goal` and the counterexample from
+:func:`rewardviz.shaping.progress_bonus`; the widget itself does no arithmetic beyond
+picking the optimal action's expected reward for display.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ import plotly.graph_objects as go
 from rewardviz import _checks
 from rewardviz import distances as reward_distances
 from rewardviz import solve as solvers
+from rewardviz.envs import steps_to_goal
 from rewardviz.mdp import TabularMDP
 from rewardviz.plots import shaping_comparison, update_shaping_comparison
 from rewardviz.rewards import check_reward, expected_reward
-from rewardviz.shaping import potential_shaping
+from rewardviz.shaping import potential_shaping, progress_bonus
 
 #: Potential shapes; the scale slider multiplies them.
 POTENTIALS = ("distance to goal", "random (seeded)", "zero")
@@ -179,7 +181,7 @@ class ShapingLab:
             "zero": np.zeros(mdp.n_states),
         }
         if has_terminal:
-            shapes["distance to goal"] = -_steps_to_goal(mdp)
+            shapes["distance to goal"] = -steps_to_goal(mdp)
         self._potential_shapes = {
             name: jnp.asarray(shape, dtype=mdp.dtype) for name, shape in shapes.items()
         }
@@ -270,7 +272,7 @@ class ShapingLab:
         if mode == "potential shaping":
             shaped = potential_shaping(mdp, self._reward, scale * shape)
         else:
-            shaped = _progress_bonus(self._reward, shape, scale)
+            shaped = progress_bonus(mdp, self._reward, shape, scale)
 
         both = jnp.stack([self._reward, shaped])
         q = solvers.q_values(mdp, both)
@@ -348,38 +350,3 @@ class ShapingLab:
             title=shown.title,
         )
         self._show(shown)
-
-
-def _progress_bonus(reward: jax.Array, potential_shape: jax.Array, scale: float) -> jax.Array:
-    """``R + scale·[Φ(s′) > Φ(s)]``, ``[S, A, S']``: pay for every step up the potential.
-
-    Deliberately not potential-based: a loop away and back collects the bonus once per
-    lap, so it can pay more than reaching the goal.
-    """
-    closer = potential_shape[None, None, :] > potential_shape[:, None, None]
-    return reward + scale * closer.astype(reward.dtype)
-
-
-def _steps_to_goal(mdp: TabularMDP) -> np.ndarray:
-    """``[S]`` fewest transitions from each state to a goal, by breadth-first search.
-
-    Goals are the terminal states marked ``G`` in ``mdp.grid_layout``, or every terminal
-    state when none is. A move ``s → s′`` exists when some action reaches ``s′`` with
-    positive probability; nothing leaves a terminal state. States that cannot reach a
-    goal get one more than the largest finite count.
-    """
-    terminal = np.asarray(mdp.terminal)
-    goals = terminal
-    if mdp.grid_layout is not None:
-        marked = np.array([mdp.grid_layout[row][col] == "G" for row, col in mdp.grid_cells])
-        if (marked & terminal).any():
-            goals = marked & terminal
-    moves = (np.asarray(mdp.transitions) > 0).any(axis=1) & ~terminal[:, None]  # [S, S']
-    steps = np.where(goals, 0.0, np.inf)
-    frontier = goals
-    for distance in range(1, mdp.n_states):  # one pass per BFS level, not per state
-        frontier = moves[:, frontier].any(axis=1) & np.isinf(steps)
-        if not frontier.any():
-            break
-        steps[frontier] = distance
-    return np.where(np.isinf(steps), steps[np.isfinite(steps)].max() + 1, steps)
