@@ -184,7 +184,7 @@ def test_bad_input_is_refused_at_construction(slippery):
         rv.widgets.MDPExplorer(*rv.envs.random_mdp(0, 4, 2))
     with pytest.raises(ValueError, match=r"reward must have shape \[\.\.\., S, A, S'\]"):
         rv.widgets.MDPExplorer(mdp, np.zeros((mdp.n_states, mdp.n_actions)))
-    with pytest.raises(ValueError, match=r"shows one reward.*got \(2, 10, 4, 10\)"):
+    with pytest.raises(ValueError, match=r"MDPExplorer takes one reward.*got \(2, 10, 4, 10\)"):
         rv.widgets.MDPExplorer(mdp, np.stack([reward, reward]))
     broken = np.asarray(reward).copy()
     broken[1, 2, 3] = np.nan

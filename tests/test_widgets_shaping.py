@@ -252,7 +252,7 @@ def test_bad_input_is_refused_at_construction(world):
         rv.widgets.ShapingLab(*rv.envs.random_mdp(0, 4, 2))
     with pytest.raises(TypeError, match=r"mdp must be a rewardviz\.TabularMDP"):
         rv.widgets.ShapingLab("grid", reward)
-    with pytest.raises(ValueError, match=r"shapes one reward.*got \(2, 10, 4, 10\)"):
+    with pytest.raises(ValueError, match=r"ShapingLab takes one reward.*got \(2, 10, 4, 10\)"):
         rv.widgets.ShapingLab(mdp, np.stack([reward, reward]))
     with pytest.raises(ValueError, match=r"potential must be one of"):
         rv.widgets.ShapingLab(mdp, reward, potential="manhattan")

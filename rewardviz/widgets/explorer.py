@@ -20,7 +20,7 @@ from rewardviz import _checks
 from rewardviz import solve as solvers
 from rewardviz.mdp import TabularMDP
 from rewardviz.plots import gridworld, update_gridworld
-from rewardviz.rewards import check_reward
+from rewardviz.widgets._inputs import one_grid_reward
 
 MODES = ("optimal", "soft")
 #: The discount slider stops here for MDPs without terminal states (γ = 1 needs them).
@@ -72,20 +72,7 @@ class MDPExplorer:
         temperature: float = 0.1,
         mode: str = "optimal",
     ) -> None:
-        if not isinstance(mdp, TabularMDP):
-            raise TypeError(f"mdp must be a rewardviz.TabularMDP, got {type(mdp).__name__}.")
-        if mdp.grid_shape is None:
-            raise ValueError(
-                "MDPExplorer draws on a grid and needs mdp.grid_shape; use rv.envs.gridworld "
-                "or pass grid_shape=(rows, cols) (and grid_cells=...) to rv.TabularMDP."
-            )
-        reward = check_reward(mdp, reward)
-        if reward.ndim != 3:
-            raise ValueError(
-                f"MDPExplorer shows one reward: reward must have shape [S, A, S'] = "
-                f"({mdp.n_states}, {mdp.n_actions}, {mdp.n_states}), got {tuple(reward.shape)}; "
-                "pick one reward of a batch, e.g. reward[0]."
-            )
+        reward = one_grid_reward("MDPExplorer", mdp, reward)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}.")
         gamma_limit = 1.0 if bool(np.asarray(mdp.terminal).any()) else CONTINUING_GAMMA_LIMIT

@@ -27,8 +27,9 @@ from rewardviz import solve as solvers
 from rewardviz.envs import steps_to_goal
 from rewardviz.mdp import TabularMDP
 from rewardviz.plots import shaping_comparison, update_shaping_comparison
-from rewardviz.rewards import check_reward, expected_reward
+from rewardviz.rewards import expected_reward
 from rewardviz.shaping import potential_shaping, progress_bonus
+from rewardviz.widgets._inputs import one_grid_reward
 
 #: Potential shapes; the scale slider multiplies them.
 POTENTIALS = ("distance to goal", "random (seeded)", "zero")
@@ -77,6 +78,19 @@ class _Shown:
     shaped_reward: jax.Array
     titles: tuple[str, ...]
     title: str
+
+    def figure_arguments(self) -> dict:
+        """The arguments of ``shaping_comparison`` and ``update_shaping_comparison``."""
+        return {
+            "original_values": self.original_values,
+            "shaped_values": self.shaped_values,
+            "original_policy": self.original_policy,
+            "shaped_policy": self.shaped_policy,
+            "original_reward": self.original_reward,
+            "shaped_reward": self.shaped_reward,
+            "titles": self.titles,
+            "title": self.title,
+        }
 
 
 class ShapingLab:
@@ -140,20 +154,7 @@ class ShapingLab:
         mode: str = "potential shaping",
         seed: int = 0,
     ) -> None:
-        if not isinstance(mdp, TabularMDP):
-            raise TypeError(f"mdp must be a rewardviz.TabularMDP, got {type(mdp).__name__}.")
-        if mdp.grid_shape is None:
-            raise ValueError(
-                "ShapingLab draws on a grid and needs mdp.grid_shape; use rv.envs.gridworld "
-                "or pass grid_shape=(rows, cols) (and grid_cells=...) to rv.TabularMDP."
-            )
-        reward = check_reward(mdp, reward)
-        if reward.ndim != 3:
-            raise ValueError(
-                f"ShapingLab shapes one reward: reward must have shape [S, A, S'] = "
-                f"({mdp.n_states}, {mdp.n_actions}, {mdp.n_states}), got {tuple(reward.shape)}; "
-                "pick one reward of a batch, e.g. reward[0]."
-            )
+        reward = one_grid_reward("ShapingLab", mdp, reward)
         has_terminal = bool(np.asarray(mdp.terminal).any())
         potentials = POTENTIALS if has_terminal else POTENTIALS[1:]
         if potential not in potentials:
@@ -220,19 +221,7 @@ class ShapingLab:
 
         # Compute before building anything on screen: bad settings raise here.
         shown = self._compute()
-        self.fig = go.FigureWidget(
-            shaping_comparison(
-                self._mdp,
-                shown.original_values,
-                shown.shaped_values,
-                shown.original_policy,
-                shown.shaped_policy,
-                original_reward=shown.original_reward,
-                shaped_reward=shown.shaped_reward,
-                titles=shown.titles,
-                title=shown.title,
-            )
-        )
+        self.fig = go.FigureWidget(shaping_comparison(self._mdp, **shown.figure_arguments()))
         self._show(shown)
         self.widget = ipywidgets.VBox(
             [
@@ -337,16 +326,5 @@ class ShapingLab:
             )
             return
         self.status.value = ""
-        update_shaping_comparison(
-            self.fig,
-            self._mdp,
-            shown.original_values,
-            shown.shaped_values,
-            shown.original_policy,
-            shown.shaped_policy,
-            original_reward=shown.original_reward,
-            shaped_reward=shown.shaped_reward,
-            titles=shown.titles,
-            title=shown.title,
-        )
+        update_shaping_comparison(self.fig, self._mdp, **shown.figure_arguments())
         self._show(shown)
