@@ -54,6 +54,8 @@ from rewardviz.solve import (
 )
 
 Canonical = Literal["epic", "dard", "val", "minimal"]
+#: Bytes of intermediate tensors ``pairwise`` may hold at once when it picks its chunk size.
+PAIRWISE_MEMORY = 256 * 2**20
 CANONICALISATIONS = ("epic", "dard", "val", "minimal")
 
 
@@ -168,6 +170,12 @@ def _dard_canonical(mdp, reward, action_dist):
 
 
 def _val_canonical(mdp, reward, policy):
+    levelled, profile = _val_factors(mdp, reward, policy)
+    return levelled[..., None] * profile
+
+
+def _val_factors(mdp, reward, policy):
+    """VAL as ``c(s, a)·g(s, a, s')``: the levelled expected reward and ``g = 1``."""
     transitions = mdp.transitions.astype(reward.dtype)
     gamma = mdp.gamma.astype(reward.dtype)
     values = _policy_evaluation(mdp, reward, policy)
@@ -175,10 +183,16 @@ def _val_canonical(mdp, reward, policy):
     levelled = _expected_reward(transitions, reward) - values[..., :, None] + gamma * next_value
     # Rewards for acting in a terminal state never count: they are not part of the task.
     levelled = jnp.where(mdp.terminal[:, None], 0, levelled)
-    return jnp.broadcast_to(levelled[..., None], reward.shape)
+    return levelled, jnp.ones_like(transitions)
 
 
 def _minimal_canonical(mdp, reward):
+    levelled, profile = _minimal_factors(mdp, reward)
+    return levelled[..., None] * profile
+
+
+def _minimal_factors(mdp, reward):
+    """Minimal canonicalisation as ``c*(s, a)·T(s'|s, a)/‖T(·|s, a)‖²``."""
     transitions = mdp.transitions.astype(reward.dtype)
     row_norm = jnp.sum(transitions**2, axis=-1)  # ‖T(·|s, a)‖², [S, A]
     # Rows of terminal states never count: every reward on them is in the projected-off
@@ -188,7 +202,7 @@ def _minimal_canonical(mdp, reward):
     _, levelled = project(_expected_reward(transitions, reward))
     levelled = jnp.where(mdp.terminal[:, None], 0, levelled)
     # The shortest reward over s' with expectation c is c·T(·|s, a)/‖T(·|s, a)‖².
-    return levelled[..., None] * (transitions / row_norm[..., None])
+    return levelled, transitions / row_norm[..., None]
 
 
 def _expected_shaping_projection(mdp, row_weight):
@@ -225,29 +239,42 @@ def _zero_tolerance(*dtypes) -> float:
     return 1e3 * max(float(jnp.finfo(dtype).eps) for dtype in dtypes)
 
 
+def _flat(array):
+    """``[..., S, A, S']`` as ``[..., S·A·S']``: reductions over one axis run faster."""
+    return array.reshape(*array.shape[:-3], -1)
+
+
+def _weighted_sum(flat, weights):
+    """``Σ_k w_k x_k`` over the last axis, as a matrix-vector product (full precision)."""
+    return jnp.einsum("...k,k->...", flat, weights, precision=HIGHEST)
+
+
 def _pearson_standardise(canonical, reward, weights):
-    """Centre and scale to unit weighted L2 norm; zero canonical rewards stay zero."""
-    mean = jnp.sum(weights * canonical, axis=(-3, -2, -1), keepdims=True)
-    centred = canonical - mean
-    norm = jnp.sqrt(jnp.sum(weights * centred**2, axis=(-3, -2, -1), keepdims=True))
-    reward_size = jnp.sqrt(jnp.sum(weights * reward**2, axis=(-3, -2, -1), keepdims=True))
+    """``[..., S·A·S']`` centred, unit weighted L2 norm; zero canonical rewards stay zero."""
+    flat, flat_weights = _flat(canonical), weights.reshape(-1)
+    centred = flat - _weighted_sum(flat, flat_weights)[..., None]
+    norm = jnp.sqrt(_weighted_sum(centred**2, flat_weights))
+    reward_size = jnp.sqrt(_weighted_sum(_flat(reward) ** 2, flat_weights))
     zero = norm <= _zero_tolerance(canonical.dtype, reward.dtype, weights.dtype) * reward_size
-    return jnp.where(zero, 0, centred / jnp.where(zero, 1, norm))
+    return jnp.where(zero[..., None], 0, centred / jnp.where(zero, 1, norm)[..., None])
 
 
-def _norm(array, order, axes=(-3, -2, -1)):
+def _norm(flat, order):
+    """The ``order`` norm (1, 2 or ∞) over the last axis."""
     if order == 1:
-        return jnp.sum(jnp.abs(array), axis=axes)
+        return jnp.sum(jnp.abs(flat), axis=-1)
     if order == 2:
-        return jnp.sqrt(jnp.sum(array**2, axis=axes))
-    return jnp.max(jnp.abs(array), axis=axes)
+        return jnp.sqrt(jnp.sum(flat**2, axis=-1))
+    return jnp.max(jnp.abs(flat), axis=-1)
 
 
 def _starc_standardise(canonical, reward, order, mdp_dtype):
-    norm = _norm(canonical, order)[..., None, None, None]
-    size = _norm(reward, order)[..., None, None, None]
+    """``[..., S·A·S']`` scaled to unit ``order`` norm; zero canonical rewards stay zero."""
+    flat = _flat(canonical)
+    norm = _norm(flat, order)
+    size = _norm(_flat(reward), order)
     zero = norm <= _zero_tolerance(canonical.dtype, reward.dtype, mdp_dtype) * size
-    return jnp.where(zero, 0, canonical / jnp.where(zero, 1, norm))
+    return jnp.where(zero[..., None], 0, flat / jnp.where(zero, 1, norm)[..., None])
 
 
 def epic(mdp: TabularMDP, reward_a, reward_b, *, state_dist=None, action_dist=None) -> jax.Array:
@@ -292,7 +319,7 @@ def _pearson_weights(mdp, method, options):
 def _pearson_kernel(mdp, reward_a, reward_b, method, options, weights):
     unit_a = _pearson_standardise(_canonicalize(mdp, reward_a, method, options), reward_a, weights)
     unit_b = _pearson_standardise(_canonicalize(mdp, reward_b, method, options), reward_b, weights)
-    return 0.5 * jnp.sqrt(jnp.sum(weights * (unit_a - unit_b) ** 2, axis=(-3, -2, -1)))
+    return 0.5 * jnp.sqrt(_weighted_sum((unit_a - unit_b) ** 2, weights.reshape(-1)))
 
 
 def starc(
@@ -323,6 +350,10 @@ def starc(
 
 @partial(jax.jit, static_argnames=("method", "norm", "metric"))
 def _starc_kernel(mdp, reward_a, reward_b, method, options, norm, metric):
+    if method in _FACTORED:
+        unit_a, weights = _starc_factored_units(mdp, reward_a, method, options, norm)
+        unit_b, _ = _starc_factored_units(mdp, reward_b, method, options, norm)
+        return _weighted_norm(unit_a - unit_b, weights[metric], metric)
     canonical_a = _canonicalize(mdp, reward_a, method, options)
     canonical_b = _canonicalize(mdp, reward_b, method, options)
     unit_a = _starc_standardise(canonical_a, reward_a, norm, mdp.dtype)
@@ -330,18 +361,56 @@ def _starc_kernel(mdp, reward_a, reward_b, method, options, norm, metric):
     return _norm(unit_a - unit_b, metric)
 
 
+#: STARC's own canonicalisations have the form c(s, a)·g(s, a, s') with g fixed per MDP.
+_FACTORED = ("val", "minimal")
+
+
+def _starc_factored_units(mdp, reward, method, options, order):
+    """Standardised ``c`` (``[..., S·A]``) of ``C = c·g`` and the norm weights of ``g``.
+
+    Every Lp norm of ``c·g`` over ``(s, a, s')`` is a weighted norm of ``c`` over
+    ``(s, a)``: weights ``Σ_s' g`` (L1), ``Σ_s' g²`` (L2), ``max_s' g`` (L∞), since
+    ``g ≥ 0``. Two rewards share ``g``, so the same holds for their difference. Exact,
+    and it never forms the ``[..., S, A, S']`` canonical tensor.
+    """
+    if method == "val":
+        levelled, profile = _val_factors(mdp, reward, options["policy"])
+    else:
+        levelled, profile = _minimal_factors(mdp, reward)
+    weights = {
+        1: profile.sum(-1).reshape(-1),
+        2: (profile**2).sum(-1).reshape(-1),
+        np.inf: profile.max(-1).reshape(-1),
+    }
+    flat = levelled.reshape(*levelled.shape[:-2], -1)
+    norm = _weighted_norm(flat, weights[order], order)
+    size = _norm(_flat(reward), order)
+    zero = norm <= _zero_tolerance(levelled.dtype, reward.dtype, mdp.dtype) * size
+    return jnp.where(zero[..., None], 0, flat / jnp.where(zero, 1, norm)[..., None]), weights
+
+
+def _weighted_norm(flat, weights, order):
+    """``(Σ_k w_k |x_k|^p)^(1/p)`` over the last axis for p = 1, 2; ``max_k w_k |x_k|`` for ∞."""
+    if order == 1:
+        return _weighted_sum(jnp.abs(flat), weights)
+    if order == 2:
+        return jnp.sqrt(_weighted_sum(flat**2, weights))
+    return jnp.max(weights * jnp.abs(flat), axis=-1)
+
+
 def pairwise(
     mdp: TabularMDP,
     rewards,
     method: Literal["epic", "dard", "starc"] = "epic",
     *,
-    chunk_size: int = 32,
+    chunk_size: int | None = None,
     **options,
 ) -> jax.Array:
     """All distances between ``N`` rewards (``[N, S, A, S']``) as an ``[N, N]`` matrix.
 
-    Canonicalises each reward once (in chunks of ``chunk_size`` to bound the memory
-    of intermediate tensors), then forms the matrix from a Gram product with full
+    Canonicalises each reward once, ``chunk_size`` rewards at a time to bound the memory
+    of intermediate tensors (by default as many as fit in about 256 MiB of
+    intermediates, :data:`PAIRWISE_MEMORY`), then forms the matrix from a Gram product with full
     float32 precision (``HIGHEST``: reduced-precision GPU matmuls move EPIC by ~5e-3)
     or, for STARC with L1/L∞ metrics, from row-chunked differences. ``options`` are
     those of :func:`epic`, :func:`dard` or :func:`starc`.
@@ -352,6 +421,10 @@ def pairwise(
             f"rewards must have shape [N, S, A, S'] (one batch dimension), got {rewards.shape}; "
             "reshape a deeper batch with rewards.reshape(-1, S, A, S)."
         )
+    if chunk_size is None:
+        # A handful of [S, A, S'] intermediates per reward in flight (DARD's are [A, S, S]).
+        per_reward = 6 * rewards[0].size * rewards.dtype.itemsize
+        chunk_size = max(1, min(len(rewards), PAIRWISE_MEMORY // per_reward))
     chunk_size = int(chunk_size)
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}.")
@@ -375,28 +448,89 @@ def pairwise(
 
 @partial(jax.jit, static_argnames=("method", "chunk_size"))
 def _pairwise_pearson(mdp, rewards, method, options, weights, chunk_size):
-    def standardise(reward):
-        return _pearson_standardise(_canonicalize(mdp, reward, method, options), reward, weights)
+    # Zero detection follows the least precise input (float32 rewards on a float64 MDP
+    # are shaping only to float32 rounding); the arithmetic uses the most precise.
+    tolerance = _zero_tolerance(rewards.dtype, weights.dtype)
+    dtype = jnp.result_type(rewards, weights, mdp.transitions)
+    rewards, weights = rewards.astype(dtype), weights.astype(dtype)
+    column_weights = jnp.sqrt(weights.reshape(-1))
+    if method == "epic":
+        gram = _epic_gram(mdp, rewards, options, column_weights)
+    else:
 
-    units = jax.lax.map(standardise, rewards, batch_size=chunk_size)
-    gram = _gram((units * jnp.sqrt(weights)).reshape(len(rewards), -1))
+        def centred(reward):
+            canonical = _canonicalize(mdp, reward, method, options)
+            mean = jnp.sum(weights * canonical, axis=(-3, -2, -1), keepdims=True)
+            return _flat(canonical - mean)
+
+        gram = _gram(jax.lax.map(centred, rewards, batch_size=chunk_size), column_weights)
+    # Units are centred / norm: the norms come from the Gram diagonal and the division is
+    # applied to the Gram matrix, so the [N, S·A·S'] units are never written out.
+    norm = jnp.sqrt(jnp.diag(gram))
+    size = jnp.sqrt(jnp.sum(weights * rewards**2, axis=(-3, -2, -1)))
+    zero = norm <= tolerance * size
+    inverse_norm = jnp.where(zero, 0, 1 / jnp.where(zero, 1, norm))
+    gram = gram * inverse_norm[:, None] * inverse_norm[None, :]
     squared = jnp.diag(gram)
     # ½‖a − b‖ with ‖a‖² = squared norms (1, or 0 for a zero canonical reward).
     return 0.5 * jnp.sqrt(jnp.maximum(squared[:, None] + squared[None, :] - 2 * gram, 0))
 
 
-def _gram(flat, block: int = 4096):
-    """``flat @ flat.T`` (``[N, D] -> [N, N]``) accumulated over column blocks of ``block``.
+def _gram(flat, column_weights=None, block: int = 4096):
+    """``(flat·w) @ (flat·w).T`` (``[N, D] -> [N, N]``) accumulated over column blocks.
 
     XLA:CPU runs one tall ``[N, D] @ [D, N]`` product several times slower than the same
-    work in cache-sized column blocks; the blocks also bound the working set.
+    work in cache-sized column blocks; the blocks also bound the working set, and the
+    optional ``column_weights`` ``[D]`` are applied per block, never to the whole array.
     """
+    if column_weights is None:
+        column_weights = jnp.ones(flat.shape[-1], flat.dtype)
+    return _blocked_gram(lambda columns, index: columns, flat, column_weights, block)
+
+
+def _epic_gram(mdp, rewards, options, column_weights, block: int = 4096):
+    """Gram matrix of EPIC canonical rewards without writing them out.
+
+    ``C = R + γm(s') − m(s) − γm̄`` is formed block by block of columns inside the Gram
+    loop from ``R`` and the ``[N, S]`` means ``m``: one pass over the rewards instead of
+    writing and re-reading an ``[N, S·A·S']`` array. EPIC's ``C`` has weighted mean 0
+    under its own coverage, so no centring is needed.
+    """
+    state_dist, action_dist = options["state_dist"], options["action_dist"]
+    gamma = mdp.gamma.astype(rewards.dtype)
+    mean_next = jnp.sum(rewards * (action_dist[:, None] * state_dist[None, :]), axis=(-2, -1))
+    overall = jnp.sum(mean_next * state_dist, axis=-1)
+    n_states, n_actions = mdp.n_states, mdp.n_actions
+    column = jnp.arange(n_states * n_actions * n_states)
+    source, destination = column // (n_actions * n_states), column % n_states
+
+    def canonical(columns, index):
+        sources = jnp.take(source, index)
+        destinations = jnp.take(destination, index)
+        return (
+            columns
+            + gamma * jnp.take(mean_next, destinations, axis=1)
+            - jnp.take(mean_next, sources, axis=1)
+            - gamma * overall[:, None]
+        )
+
+    return _blocked_gram(canonical, _flat(rewards), column_weights, block)
+
+
+def _blocked_gram(transform, flat, column_weights, block):
+    """``Σ_blocks B·Bᵀ`` with ``B = transform(flat[:, cols], cols)·w[cols]`` per column block."""
     count, width = flat.shape
     blocks = -(-width // block)
-    padded = jnp.pad(flat, ((0, 0), (0, blocks * block - width)))
+    padding = blocks * block - width
+    padded = jnp.pad(flat, ((0, 0), (0, padding)))
+    padded_weights = jnp.pad(column_weights, (0, padding))  # padded columns weigh 0
 
     def accumulate(index, gram):
-        columns = jax.lax.dynamic_slice_in_dim(padded, index * block, block, axis=1)
+        start = index * block
+        columns = jax.lax.dynamic_slice_in_dim(padded, start, block, axis=1)
+        indices = jnp.minimum(start + jnp.arange(block), width - 1)
+        columns = transform(columns, indices)
+        columns = columns * jax.lax.dynamic_slice_in_dim(padded_weights, start, block)
         return gram + jnp.matmul(columns, columns.T, precision=HIGHEST)
 
     return jax.lax.fori_loop(0, blocks, accumulate, jnp.zeros((count, count), flat.dtype))
@@ -404,17 +538,24 @@ def _gram(flat, block: int = 4096):
 
 @partial(jax.jit, static_argnames=("method", "norm", "metric", "chunk_size"))
 def _pairwise_starc(mdp, rewards, method, options, norm, metric, chunk_size):
-    def standardise(reward):
-        canonical = _canonicalize(mdp, reward, method, options)
-        return _starc_standardise(canonical, reward, norm, mdp.dtype)
+    if method in _FACTORED:
+        # Only [S, A] coefficients per reward: the whole batch at once.
+        units, weights = _starc_factored_units(mdp, rewards, method, options, norm)
+        weights = weights[metric]
+    else:
 
-    units = jax.lax.map(standardise, rewards, batch_size=chunk_size).reshape(len(rewards), -1)
+        def standardise(reward):
+            canonical = _canonicalize(mdp, reward, method, options)
+            return _starc_standardise(canonical, reward, norm, mdp.dtype)
+
+        units = jax.lax.map(standardise, rewards, batch_size=chunk_size)  # [N, S·A·S']
+        weights = jnp.ones(units.shape[-1], units.dtype)
     if metric == 2:
-        gram = _gram(units)
+        gram = _gram(units, jnp.sqrt(weights))
         squared = jnp.diag(gram)
         return jnp.sqrt(jnp.maximum(squared[:, None] + squared[None, :] - 2 * gram, 0))
     return jax.lax.map(
-        lambda row: _norm(row - units, metric, axes=-1), units, batch_size=chunk_size
+        lambda row: _weighted_norm(row - units, weights, metric), units, batch_size=chunk_size
     )
 
 
