@@ -19,9 +19,12 @@ $(VENV)/.installed-notebook: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -e ".[notebook]"
 	touch $@
 
+# JupyterLab refuses to start as root (containers, CI machines) unless told it may.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 ## lab: set up, then open JupyterLab on the tour notebook
 lab: $(VENV)/.installed-notebook
-	$(BIN)/jupyter lab $(TOUR)
+	$(BIN)/jupyter lab $(TOUR) $(ALLOW_ROOT)
 
 ## test: set up, then ruff and the whole test suite (notebooks included)
 test: $(VENV)/.installed-dev lint
