@@ -9,8 +9,6 @@ drawing in ``rewardviz.plots``.
 
 from __future__ import annotations
 
-import html
-
 import ipywidgets
 import jax
 import numpy as np
@@ -20,7 +18,7 @@ from rewardviz import _checks
 from rewardviz import solve as solvers
 from rewardviz.mdp import TabularMDP
 from rewardviz.plots import gridworld, update_gridworld
-from rewardviz.widgets._inputs import one_grid_reward
+from rewardviz.widgets._common import error_html, one_grid_reward
 
 MODES = ("optimal", "soft")
 #: The discount slider stops here for MDPs without terminal states (γ = 1 needs them).
@@ -173,9 +171,7 @@ class MDPExplorer:
         try:
             values, policy, title = self._solve()
         except (solvers.ConvergenceError, ValueError) as error:
-            self.status.value = (
-                f'<span style="color: #b00020">Not updated: {html.escape(str(error))}</span>'
-            )
+            self.status.value = error_html(error)
             return
         self.status.value = ""
         update_gridworld(self.fig, self._mdp, values, policy, title=title)

@@ -13,7 +13,6 @@ picking the optimal action's expected reward for display.
 from __future__ import annotations
 
 import dataclasses
-import html
 
 import ipywidgets
 import jax
@@ -29,7 +28,7 @@ from rewardviz.mdp import TabularMDP
 from rewardviz.plots import shaping_comparison, update_shaping_comparison
 from rewardviz.rewards import expected_reward
 from rewardviz.shaping import potential_shaping, progress_bonus
-from rewardviz.widgets._inputs import one_grid_reward
+from rewardviz.widgets._common import error_html, one_grid_reward
 
 #: Potential shapes; the scale slider multiplies them.
 POTENTIALS = ("distance to goal", "random (seeded)", "zero")
@@ -321,9 +320,7 @@ class ShapingLab:
         try:
             shown = self._compute()
         except (solvers.ConvergenceError, ValueError) as error:
-            self.status.value = (
-                f'<span style="color: #b00020">Not updated: {html.escape(str(error))}</span>'
-            )
+            self.status.value = error_html(error)
             return
         self.status.value = ""
         update_shaping_comparison(self.fig, self._mdp, **shown.figure_arguments())

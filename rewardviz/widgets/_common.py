@@ -1,6 +1,8 @@
-"""Argument checks shared by the gridworld widgets (no computation)."""
+"""What the gridworld widgets share: argument checks and the error line (no computation)."""
 
 from __future__ import annotations
+
+import html
 
 import jax
 
@@ -28,3 +30,8 @@ def one_grid_reward(widget: str, mdp: TabularMDP, reward) -> jax.Array:
             "pick one reward of a batch, e.g. reward[0]."
         )
     return reward
+
+
+def error_html(error: Exception) -> str:
+    """The status line a widget shows when a control change could not be applied."""
+    return f'<span style="color: #b00020">Not updated: {html.escape(str(error))}</span>'
