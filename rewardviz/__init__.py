@@ -1,7 +1,7 @@
 """rewardviz: analyse and visualise reward functions for reinforcement learning.
 
 The compute layers (core: ``mdp``, ``rewards``, ``policies``, ``solve``, ``envs``;
-analysis: ``shaping``, ``distances``) run in
+analysis: ``shaping``, ``distances``, ``decompose``) run in
 scripts, tests and on accelerators without a front end; ``plots`` and ``widgets``
 build on it and are imported lazily so that ``import rewardviz`` stays light.
 
@@ -12,14 +12,18 @@ build on it and are imported lazily so that ``import rewardviz`` stays light.
 
 from importlib import import_module
 
-from rewardviz import distances, envs, policies, rewards, shaping, solve
+from rewardviz import decompose, distances, envs, io, policies, rewards, shaping, solve
+from rewardviz.decompose import RewardLog
 from rewardviz.mdp import TabularMDP
 
 __version__ = "0.1.0"
 __all__ = [
+    "RewardLog",
     "TabularMDP",
+    "decompose",
     "distances",
     "envs",
+    "io",
     "plots",
     "policies",
     "rewards",

@@ -5,7 +5,14 @@
 >>> rv.widgets.MDPExplorer(mdp, reward)  # in a notebook cell
 """
 
+from rewardviz.widgets.component_explorer import ComponentExplorer, ComponentExplorerState
 from rewardviz.widgets.explorer import MDPExplorer
 from rewardviz.widgets.shaping_lab import ShapingLab, ShapingLabState
 
-__all__ = ["MDPExplorer", "ShapingLab", "ShapingLabState"]
+__all__ = [
+    "ComponentExplorer",
+    "ComponentExplorerState",
+    "MDPExplorer",
+    "ShapingLab",
+    "ShapingLabState",
+]

@@ -1,0 +1,616 @@
+"""Reward decomposition of trajectories: which weighted reward term drives the return.
+
+A :class:`RewardLog` holds per-step reward components ``[E, T, K]`` of ``E`` episodes
+(ragged, with a validity mask ``[E, T]``), their names and weights; the total reward is
+the weighted sum. The functions below are jitted and vectorised over episodes: returns
+and returns-to-go per component, shares of the return, per-step dominance, correlations,
+variance attribution, what-if reweighting and dead-term detection.
+
+This module reads no files (see :mod:`rewardviz.io`) and draws nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rewardviz import _checks
+
+#: Name of the component that holds what the logged total has beyond the weighted sum.
+UNEXPLAINED = "unexplained"
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class RewardLog:
+    """Per-step reward components of a set of episodes.
+
+    Attributes:
+        components: ``[E, T, K]`` reward of each component at each step (0 where masked).
+        mask: ``[E, T]`` true for steps that happened (episodes are ragged).
+        names: ``K`` component names.
+        weights: ``[K]`` weights; the total reward is ``Σ_k w_k·components[..., k]``.
+        episode_info: per-episode metadata, each value an array of length ``E``.
+
+    Construct with :meth:`from_arrays`, :meth:`from_episodes` or :meth:`from_dataframe`.
+    A logged total that differs from the weighted sum becomes an extra component named
+    ``"unexplained"`` (weight 1), so nothing is dropped and ``total`` always equals what
+    was logged.
+    """
+
+    components: jax.Array
+    mask: jax.Array
+    names: tuple[str, ...]
+    weights: jax.Array
+    episode_info: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        # Metadata of a pytree is hashed and compared when a jitted kernel looks up its
+        # cache; a plain dict of arrays can do neither.
+        object.__setattr__(self, "episode_info", _EpisodeInfo(self.episode_info))
+
+    # -- constructors -------------------------------------------------------------
+
+    @classmethod
+    def from_arrays(
+        cls,
+        components,
+        mask=None,
+        *,
+        names: Sequence[str] | None = None,
+        weights=None,
+        total=None,
+        episode_info: Mapping[str, Sequence] | None = None,
+        total_tolerance: float = 1e-6,
+    ) -> RewardLog:
+        """A log from arrays: ``components`` ``[E, T, K]``, ``mask`` ``[E, T]`` (all true by default).
+
+        ``total`` ``[E, T]`` is the reward that was logged; where it differs from the
+        weighted sum by more than ``total_tolerance`` (relative to the largest absolute
+        total), the difference is kept as an ``"unexplained"`` component.
+
+        Example:
+            >>> log = rv.RewardLog.from_arrays(np.ones((2, 5, 3)), names=["a", "b", "c"])
+            >>> log.total.shape
+            (2, 5)
+        """
+        host = np.asarray(_checks.float_array("components", components), dtype=np.float64)
+        if host.ndim != 3:
+            raise ValueError(
+                f"components must have shape [episodes, steps, components], got {host.shape}; "
+                "for one episode use components[None]."
+            )
+        n_episodes, n_steps, n_components = host.shape
+        if 0 in host.shape:
+            raise ValueError(f"the log is empty: components has shape {host.shape}.")
+        if mask is None:
+            mask = np.ones((n_episodes, n_steps), dtype=bool)
+        mask = np.asarray(mask)
+        if mask.shape != (n_episodes, n_steps):
+            raise ValueError(
+                f"mask must have shape [episodes, steps] = {(n_episodes, n_steps)}, got {mask.shape}."
+            )
+        if mask.dtype != bool:
+            raise TypeError(f"mask must be boolean, got dtype {mask.dtype}.")
+        if not mask.any():
+            raise ValueError("mask marks no step as valid: the log is empty.")
+        names = _component_names(names, n_components)
+        _finite_steps("components", host, mask, names)
+        host = np.where(mask[..., None], host, 0.0)
+        weights = _weights(weights, names)
+
+        if total is not None:
+            total = np.asarray(_checks.float_array("total", total), dtype=np.float64)
+            if total.shape != (n_episodes, n_steps):
+                raise ValueError(
+                    f"total must have shape [episodes, steps] = {(n_episodes, n_steps)}, "
+                    f"got {total.shape}."
+                )
+            _finite_steps("total", total[..., None], mask, ("total",))
+            total = np.where(mask, total, 0.0)
+            difference = total - host @ weights
+            scale = max(float(np.abs(total).max()), 1.0)
+            if np.abs(difference).max() > total_tolerance * scale:
+                if UNEXPLAINED in names:
+                    raise ValueError(
+                        f"a component is already named {UNEXPLAINED!r}; rename it so the "
+                        "difference to the logged total can be kept."
+                    )
+                host = np.concatenate([host, difference[..., None]], axis=-1)
+                names = (*names, UNEXPLAINED)
+                weights = np.append(weights, 1.0)
+
+        info = {}
+        for key, values in (episode_info or {}).items():
+            values = np.asarray(values)
+            if values.shape[:1] != (n_episodes,):
+                raise ValueError(
+                    f"episode_info[{key!r}] must have one entry per episode ({n_episodes}), "
+                    f"got shape {values.shape}."
+                )
+            info[str(key)] = values
+        dtype = jnp.result_type(float)
+        return cls(
+            components=jnp.asarray(host, dtype=dtype),
+            mask=jnp.asarray(mask),
+            names=names,
+            weights=jnp.asarray(weights, dtype=dtype),
+            episode_info=info,
+        )
+
+    @classmethod
+    def from_episodes(
+        cls,
+        episodes: Mapping[str, Sequence[Sequence[float]]],
+        *,
+        weights=None,
+        total: Sequence[Sequence[float]] | None = None,
+        episode_info: Mapping[str, Sequence] | None = None,
+    ) -> RewardLog:
+        """A log from ``{component name: [per-episode sequences of per-step rewards]}``.
+
+        Every component must list the same number of episodes with the same lengths;
+        episodes are padded to the longest and masked.
+
+        Example:
+            >>> log = rv.RewardLog.from_episodes({"forward": [[1, 2], [3]], "ctrl": [[0, -1], [0]]})
+            >>> log.lengths
+            Array([2, 1], dtype=int32)
+        """
+        if not episodes:
+            raise ValueError("episodes is empty: give at least one component.")
+        names = tuple(str(name) for name in episodes)
+        lists = [list(episodes[name]) for name in episodes]
+        counts = {name: len(series) for name, series in zip(names, lists, strict=True)}
+        if len(set(counts.values())) != 1:
+            raise ValueError(f"components list different numbers of episodes: {counts}.")
+        lengths = [len(step_values) for step_values in lists[0]]
+        for name, series in zip(names, lists, strict=True):
+            other = [len(step_values) for step_values in series]
+            if other != lengths:
+                bad = next(i for i, (a, b) in enumerate(zip(lengths, other, strict=True)) if a != b)
+                raise ValueError(
+                    f"episode {bad} has {other[bad]} steps in {name!r} but {lengths[bad]} in "
+                    f"{names[0]!r}; every component needs a value at every step."
+                )
+        n_steps = max(lengths, default=0)
+        if n_steps == 0:
+            raise ValueError("every episode is empty.")
+        steps = np.arange(n_steps)
+        mask = steps[None, :] < np.asarray(lengths)[:, None]
+        components = np.zeros((len(lengths), n_steps, len(names)))
+        for k, series in enumerate(lists):
+            for e, step_values in enumerate(series):  # ragged input: one copy per episode
+                components[e, : len(step_values), k] = np.asarray(step_values, dtype=float)
+        padded_total = None
+        if total is not None:
+            if [len(values) for values in total] != lengths:
+                raise ValueError("total must have the same episodes and lengths as the components.")
+            padded_total = np.zeros(mask.shape)
+            for e, values in enumerate(total):
+                padded_total[e, : len(values)] = np.asarray(values, dtype=float)
+        return cls.from_arrays(
+            components,
+            mask,
+            names=names,
+            weights=weights,
+            total=padded_total,
+            episode_info=episode_info,
+        )
+
+    @classmethod
+    def from_dataframe(
+        cls,
+        frame,
+        *,
+        episode: str = "episode",
+        step: str = "step",
+        component: str = "component",
+        value: str = "value",
+        total_name: str | None = "total",
+        weights=None,
+    ) -> RewardLog:
+        """A log from a long-format table: one row per (episode, step, component, value).
+
+        Rows whose component is ``total_name`` are the logged total. Every (episode,
+        step) present must have a value for every component; a missing one is an error
+        naming it. Steps of an episode must be 0, 1, 2, ... without gaps.
+        """
+        missing = [column for column in (episode, step, component, value) if column not in frame]
+        if missing:
+            raise ValueError(
+                f"the table has no column(s) {missing}; its columns are {list(frame.columns)}. "
+                "Name the columns with episode=, step=, component=, value=."
+            )
+        if len(frame) == 0:
+            raise ValueError("the table has no rows: the log is empty.")
+        table = frame[[episode, step, component, value]]
+        episodes, episode_index = np.unique(table[episode].to_numpy(), return_inverse=True)
+        steps = table[step].to_numpy()
+        if not np.issubdtype(steps.dtype, np.integer) or (steps < 0).any():
+            raise ValueError(f"column {step!r} must hold non-negative integers.")
+        labels = table[component].astype(str).to_numpy()
+        names = tuple(name for name in dict.fromkeys(labels) if name != total_name)
+        if not names:
+            raise ValueError(f"the table has only {total_name!r} rows and no components.")
+        columns = {name: k for k, name in enumerate(names)}
+        if total_name is not None:
+            columns[total_name] = len(names)
+        n_steps = int(steps.max()) + 1
+        cube = np.full((len(episodes), n_steps, len(columns)), np.nan)
+        filled = np.zeros(cube.shape, dtype=int)
+        column_index = np.array([columns[label] for label in labels])
+        np.add.at(filled, (episode_index, steps, column_index), 1)
+        if (filled > 1).any():
+            e, t, k = np.argwhere(filled > 1)[0]
+            raise ValueError(
+                f"episode {episodes[e]!r}, step {t} has {filled[e, t, k]} rows for "
+                f"{list(columns)[k]!r}; each (episode, step, component) must appear once."
+            )
+        cube[episode_index, steps, column_index] = table[value].to_numpy(dtype=float)
+        present = filled.any(axis=-1)  # a total row alone still means the step happened
+        lengths = present.sum(axis=1)
+        mask = np.arange(n_steps)[None, :] < lengths[:, None]
+        if (present != mask).any():
+            e, t = np.argwhere(present != mask)[0]
+            raise ValueError(
+                f"episode {episodes[e]!r} has a gap at step {t}; steps must run 0, 1, 2, ..."
+            )
+        gaps = mask[..., None] & (filled[..., : len(names)] == 0)
+        if gaps.any():
+            e, t, k = np.argwhere(gaps)[0]
+            raise ValueError(
+                f"episode {episodes[e]!r}, step {t} has no value for component {names[k]!r}; "
+                "every component needs a value at every step (fill it explicitly, e.g. 0)."
+            )
+        has_total = total_name is not None and filled[..., -1].any()
+        total = None
+        if has_total:
+            if (mask & (filled[..., -1] == 0)).any():
+                e, t = np.argwhere(mask & (filled[..., -1] == 0))[0]
+                raise ValueError(f"episode {episodes[e]!r}, step {t} has no {total_name!r} row.")
+            total = np.where(mask, cube[..., -1], 0.0)
+        components = np.where(mask[..., None], cube[..., : len(names)], 0.0)
+        return cls.from_arrays(
+            components,
+            mask,
+            names=names,
+            weights=weights,
+            total=total,
+            episode_info={"episode": episodes},
+        )
+
+    # -- views ---------------------------------------------------------------------
+
+    @property
+    def n_episodes(self) -> int:
+        return self.components.shape[0]
+
+    @property
+    def n_steps(self) -> int:
+        return self.components.shape[1]
+
+    @property
+    def n_components(self) -> int:
+        return self.components.shape[2]
+
+    @property
+    def lengths(self) -> jax.Array:
+        """``[E]`` number of valid steps per episode."""
+        return self.mask.sum(axis=1).astype(jnp.int32)
+
+    @property
+    def contributions(self) -> jax.Array:
+        """``[E, T, K]`` weighted components ``w_k·components``: what each term adds."""
+        return self.components * self.weights
+
+    @property
+    def total(self) -> jax.Array:
+        """``[E, T]`` the total reward ``Σ_k w_k·components`` (0 where masked)."""
+        return self.contributions.sum(axis=-1)
+
+    def with_weights(self, weights) -> RewardLog:
+        """The same log with new weights (one per component, ``unexplained`` included)."""
+        weights = jnp.asarray(_weights(weights, self.names), dtype=self.weights.dtype)
+        return dataclasses.replace(self, weights=weights)
+
+    def __repr__(self) -> str:
+        return (
+            f"RewardLog(episodes={self.n_episodes}, steps<={self.n_steps}, "
+            f"components={list(self.names)}, weights={np.asarray(self.weights).round(4).tolist()})"
+        )
+
+
+@typing.final
+class _EpisodeInfo(Mapping):
+    """Read-only ``{key: per-episode array}``, hashed and compared by content.
+
+    Two logs with equal metadata share compiled kernels; any other equality (by
+    identity) would recompile for every new log of the same shape.
+    """
+
+    def __init__(self, items: Mapping[str, np.ndarray]):
+        self._items = {str(key): np.asarray(values) for key, values in items.items()}
+        self._key = tuple(
+            (key, values.dtype.str, values.shape, tuple(values.ravel().tolist()))
+            for key, values in self._items.items()
+        )
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _EpisodeInfo) and self._key == other._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+
+jax.tree_util.register_dataclass(
+    RewardLog,
+    data_fields=["components", "mask", "weights"],
+    meta_fields=["names", "episode_info"],
+)
+
+
+# ---------------------------------------------------------------------------
+# Kernels: one episode written per step, vectorised over episodes and components.
+
+
+def component_returns(log: RewardLog, gamma: float = 1.0) -> jax.Array:
+    """``[E, K]`` discounted return of each weighted component: ``G_k = Σ_t γ^t w_k r_k,t``.
+
+    Sums over valid steps only; ``Σ_k G_k`` is the episode's return.
+    """
+    return _component_returns(log, _discount(gamma))
+
+
+def returns_to_go(log: RewardLog, gamma: float = 1.0) -> jax.Array:
+    """``[E, T, K]`` return-to-go of each weighted component, ``Σ_{u≥t} γ^{u−t} w_k r_k,u`` (0 where masked)."""
+    return _returns_to_go(log, _discount(gamma))
+
+
+def return_shares(log: RewardLog, gamma: float = 1.0) -> tuple[jax.Array, jax.Array]:
+    """Each component's share of the return, ``[E, K]`` twice.
+
+    Signed: ``G_k / G`` (sums to 1; undefined, set to 0, where ``G = 0``). Absolute:
+    ``|G_k| / Σ_j |G_j|`` (sums to 1; 0 where every ``G_k`` is 0).
+    """
+    returns = component_returns(log, gamma)
+    return _shares(returns)
+
+
+def dominance(log: RewardLog) -> jax.Array:
+    """``[E, T]`` index of the component with the largest ``|w_k r_k,t|`` at each step (−1 where masked)."""
+    return _dominance(log)
+
+
+def correlations(log: RewardLog, level: str = "step", gamma: float = 1.0) -> jax.Array:
+    """``[K, K]`` Pearson correlation between weighted components.
+
+    ``level="step"`` over all valid steps; ``level="episode"`` over episode returns.
+    A constant component has correlation 0 with every other (and 1 with itself).
+    """
+    if level == "step":
+        return _correlation(log.contributions.reshape(-1, log.n_components), log.mask.reshape(-1))
+    if level == "episode":
+        returns = component_returns(log, gamma)
+        return _correlation(returns, jnp.ones(log.n_episodes, bool))
+    raise ValueError(f"level must be 'step' or 'episode', got {level!r}.")
+
+
+def variance_attribution(log: RewardLog, gamma: float = 1.0) -> jax.Array:
+    """``[K]`` share of the variance of episode returns due to each component.
+
+    ``Cov(G_k, G) / Var(G)`` over episodes; sums to 1 because ``G = Σ_k G_k``. Raises
+    when every episode has the same return (nothing to attribute).
+    """
+    returns = np.asarray(component_returns(log, gamma))
+    total = returns.sum(axis=1)
+    if log.n_episodes < 2 or np.var(total) <= 1e-12 * max(1.0, float(np.abs(total).max()) ** 2):
+        raise ValueError(
+            "every episode has the same return (or there is only one episode): there is "
+            "no variance to attribute."
+        )
+    return _variance_attribution(jnp.asarray(returns))
+
+
+@partial(
+    jax.tree_util.register_dataclass,
+    data_fields=["old_returns", "new_returns", "old_rank", "new_rank", "rank_correlation"],
+    meta_fields=[],
+)
+@dataclasses.dataclass(frozen=True, eq=False)
+class Reweighting:
+    """What new weights do to episode returns and their ranking (:func:`reweight`).
+
+    Ranks are 0 for the best episode. ``rank_correlation`` is Spearman's ρ between the
+    old and new returns.
+    """
+
+    old_returns: jax.Array
+    new_returns: jax.Array
+    old_rank: jax.Array
+    new_rank: jax.Array
+    rank_correlation: jax.Array
+
+
+def reweight(log: RewardLog, weights, gamma: float = 1.0) -> Reweighting:
+    """Episode returns and rankings under ``weights`` instead of ``log.weights``.
+
+    One jitted call on the per-component returns (``[E, K]``): fast enough for a slider.
+    """
+    new_weights = jnp.asarray(_weights(weights, log.names), dtype=log.weights.dtype)
+    return _reweight(_raw_returns(log, _discount(gamma)), log.weights, new_weights)
+
+
+def dead_components(log: RewardLog, tol: float = 1e-8) -> jax.Array:
+    """``[K]`` true for a component that is constant over all valid steps (dead or saturated).
+
+    Constant means its range over valid steps is at most ``tol`` times the largest
+    absolute component value in the log (or ``tol`` if the log is all zeros).
+    """
+    return _dead(log, tol)
+
+
+# ---------------------------------------------------------------------------
+# Jitted implementations.
+
+
+def _discount(gamma) -> float:
+    return _checks.in_range("gamma", gamma, 0.0, 1.0)
+
+
+@jax.jit
+def _raw_returns(log: RewardLog, gamma) -> jax.Array:
+    """``[E, K]`` discounted returns of the unweighted components."""
+    discounts = gamma ** jnp.arange(log.n_steps, dtype=log.components.dtype)
+    valid = log.mask.astype(log.components.dtype)
+    return jnp.einsum("etk,et,t->ek", log.components, valid, discounts)
+
+
+@jax.jit
+def _component_returns(log: RewardLog, gamma) -> jax.Array:
+    return _raw_returns(log, gamma) * log.weights
+
+
+@jax.jit
+def _returns_to_go(log: RewardLog, gamma) -> jax.Array:
+    def step(following, reward):
+        current = reward + gamma * following
+        return current, current
+
+    contributions = log.contributions * log.mask[..., None]
+    start = jnp.zeros((log.n_episodes, log.n_components), contributions.dtype)
+    # Scan backwards over time; every episode and component advances together.
+    _, to_go = jax.lax.scan(step, start, jnp.swapaxes(contributions, 0, 1), reverse=True)
+    return jnp.swapaxes(to_go, 0, 1) * log.mask[..., None]
+
+
+@jax.jit
+def _shares(returns):
+    total = returns.sum(axis=-1, keepdims=True)
+    signed = jnp.where(total != 0, returns / jnp.where(total != 0, total, 1), 0)
+    size = jnp.abs(returns).sum(axis=-1, keepdims=True)
+    absolute = jnp.where(size > 0, jnp.abs(returns) / jnp.where(size > 0, size, 1), 0)
+    return signed, absolute
+
+
+@jax.jit
+def _dominance(log: RewardLog):
+    return jnp.where(log.mask, jnp.argmax(jnp.abs(log.contributions), axis=-1), -1)
+
+
+@jax.jit
+def _correlation(samples, valid):
+    """Pearson correlation of the columns of ``samples`` ``[N, K]`` over rows where ``valid``."""
+    weight = valid.astype(samples.dtype) / valid.sum()
+    centred = (samples - (weight[:, None] * samples).sum(0)) * valid[:, None]
+    covariance = jnp.einsum("nk,nj,n->kj", centred, centred, weight)
+    spread = jnp.sqrt(jnp.diag(covariance))
+    # The mean of a constant column is off by rounding, which grows with the column's
+    # size and the dtype's precision (float32 is the package default).
+    scale = (jnp.abs(samples) * valid[:, None]).max(axis=0)
+    constant = spread <= 1e4 * jnp.finfo(samples.dtype).eps * scale
+    safe = jnp.where(constant, 1, spread)
+    correlation = covariance / safe[:, None] / safe[None, :]
+    correlation = jnp.where(constant[:, None] | constant[None, :], 0, correlation)
+    return jnp.where(jnp.eye(len(spread), dtype=bool), 1, correlation)
+
+
+@jax.jit
+def _variance_attribution(returns):
+    centred = returns - returns.mean(axis=0)
+    total = centred.sum(axis=1)
+    return (centred * total[:, None]).mean(axis=0) / (total**2).mean()
+
+
+def _ranks(values):
+    """0 for the largest value; ties broken by episode index."""
+    order = jnp.argsort(-values, stable=True)
+    return jnp.zeros_like(order).at[order].set(jnp.arange(len(values)))
+
+
+@jax.jit
+def _reweight(raw_returns, old_weights, new_weights):
+    old_returns = raw_returns @ old_weights
+    new_returns = raw_returns @ new_weights
+    old_rank, new_rank = _ranks(old_returns), _ranks(new_returns)
+    centred_old = old_rank - old_rank.mean()
+    centred_new = new_rank - new_rank.mean()
+    spread = jnp.sqrt((centred_old**2).sum() * (centred_new**2).sum())
+    rho = jnp.where(
+        spread > 0, (centred_old * centred_new).sum() / jnp.where(spread > 0, spread, 1), 1
+    )
+    return Reweighting(old_returns, new_returns, old_rank, new_rank, rho)
+
+
+@jax.jit
+def _dead(log: RewardLog, tol):
+    valid = log.mask[..., None]
+    high = jnp.where(valid, log.components, -jnp.inf).max(axis=(0, 1))
+    low = jnp.where(valid, log.components, jnp.inf).min(axis=(0, 1))
+    largest = jnp.abs(log.components).max()  # masked steps hold 0
+    return (high - low) <= tol * jnp.where(largest > 0, largest, 1)
+
+
+# ---------------------------------------------------------------------------
+# Validation helpers.
+
+
+def _component_names(names, count: int) -> tuple[str, ...]:
+    if names is None:
+        return tuple(f"component_{k}" for k in range(count))
+    names = tuple(str(name) for name in names)
+    if len(names) != count:
+        raise ValueError(f"names must have {count} entries (one per component), got {len(names)}.")
+    if len(set(names)) != len(names):
+        raise ValueError(f"component names must be unique, got {list(names)}.")
+    return names
+
+
+def _weights(weights, names) -> np.ndarray:
+    if weights is None:
+        return np.ones(len(names))
+    if isinstance(weights, Mapping):
+        unknown = set(weights) - set(names)
+        if unknown:
+            raise ValueError(
+                f"weights names unknown component(s) {sorted(unknown)}; known: {list(names)}."
+            )
+        values = np.array([float(weights.get(name, 1.0)) for name in names])
+    else:
+        values = np.asarray(weights, dtype=float)
+        if values.shape != (len(names),):
+            raise ValueError(
+                f"weights must have one entry per component ({len(names)}), "
+                f"got shape {values.shape}."
+            )
+    _checks.finite("weights", values)
+    return values
+
+
+def _finite_steps(argument: str, values: np.ndarray, mask: np.ndarray, names) -> None:
+    """Raise on a NaN/inf at a valid step, naming episode, step and component."""
+    bad = ~np.isfinite(values) & mask[..., None]
+    if bad.any():
+        episode, step, component = (int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{argument} has a non-finite value ({values[episode, step, component]}) at "
+            f"episode {episode}, step {step}, component {names[component]!r} "
+            f"({int(bad.sum())} in all); clean or mask those steps before building the log."
+        )
