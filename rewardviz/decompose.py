@@ -35,6 +35,8 @@ class RewardLog:
         mask: ``[E, T]`` true for steps that happened (episodes are ragged).
         names: ``K`` component names.
         weights: ``[K]`` weights; the total reward is ``Σ_k w_k·components[..., k]``.
+        positions: optional ``[E, T, 2]`` 2-D position (x, y) of the agent after each step
+            (0 where masked), for state-space maps of a component.
         episode_info: per-episode metadata, each value an array of length ``E``.
 
     Construct with :meth:`from_arrays`, :meth:`from_episodes` or :meth:`from_dataframe`.
@@ -47,6 +49,7 @@ class RewardLog:
     mask: jax.Array
     names: tuple[str, ...]
     weights: jax.Array
+    positions: jax.Array | None = None
     episode_info: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
@@ -67,8 +70,12 @@ class RewardLog:
         total=None,
         episode_info: Mapping[str, Sequence] | None = None,
         total_tolerance: float = 1e-6,
+        positions=None,
     ) -> RewardLog:
         """A log from arrays: ``components`` ``[E, T, K]``, ``mask`` ``[E, T]`` (all true by default).
+
+        ``positions`` ``[E, T, 2]`` optionally carries the agent's 2-D position after each
+        step (values at masked steps are ignored).
 
         ``total`` ``[E, T]`` is the reward that was logged; where it differs from the
         weighted sum by more than ``total_tolerance`` (relative to the largest absolute
@@ -135,11 +142,21 @@ class RewardLog:
                 )
             info[str(key)] = values
         dtype = jnp.result_type(float)
+        if positions is not None:
+            positions = np.asarray(_checks.float_array("positions", positions), dtype=np.float64)
+            if positions.shape != (n_episodes, n_steps, 2):
+                raise ValueError(
+                    f"positions must have shape [episodes, steps, 2] = "
+                    f"{(n_episodes, n_steps, 2)}, got {positions.shape}."
+                )
+            _finite_steps("positions", positions, mask, ("x", "y"))
+            positions = jnp.asarray(np.where(mask[..., None], positions, 0.0), dtype=dtype)
         return cls(
             components=jnp.asarray(host, dtype=dtype),
             mask=jnp.asarray(mask),
             names=names,
             weights=jnp.asarray(weights, dtype=dtype),
+            positions=positions,
             episode_info=info,
         )
 
@@ -362,7 +379,7 @@ class _EpisodeInfo(Mapping):
 
 jax.tree_util.register_dataclass(
     RewardLog,
-    data_fields=["components", "mask", "weights"],
+    data_fields=["components", "mask", "weights", "positions"],
     meta_fields=["names", "episode_info"],
 )
 

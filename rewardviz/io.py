@@ -646,12 +646,18 @@ def _reward_log(
         components[index, : lengths[index]] = episode.components
         total[index, : lengths[index]] = episode.total
     mask = np.arange(max(lengths))[None, :] < np.asarray(lengths)[:, None]
+    positions = None
+    if episodes[0].positions is not None:
+        positions = np.zeros((*components.shape[:2], 2))
+        for index, episode in enumerate(episodes):
+            positions[index, : lengths[index]] = episode.positions
     return RewardLog.from_arrays(
         components,
         mask,
         names=names,
         total=total,
         total_tolerance=total_tolerance,
+        positions=positions,
         episode_info={"terminated": np.array([episode.terminated for episode in episodes])},
     )
 

@@ -545,3 +545,21 @@ def test_kernels_read_only_valid_steps():
         decompose.reweight(garbage, [1.0, 1.0]).new_returns,
         decompose.reweight(clean, [1, 1]).new_returns,
     )
+
+
+def test_positions_travel_with_the_log_and_are_checked():
+    components = np.ones((2, 3, 1))
+    mask = np.array([[True, True, False], [True, False, False]])
+    positions = np.arange(12, dtype=float).reshape(2, 3, 2)
+    positions[1, 2] = np.nan  # a masked step: ignored
+    log = rv.RewardLog.from_arrays(components, mask, positions=positions)
+    expected = np.where(mask[..., None], positions, 0.0)
+    np.testing.assert_array_equal(np.asarray(log.positions), expected)
+    np.testing.assert_array_equal(np.asarray(log.with_weights([2.0]).positions), expected)
+    leaves = jax.tree_util.tree_leaves(log)
+    assert any(leaf.shape == (2, 3, 2) for leaf in leaves)
+    positions[0, 1, 0] = np.inf  # a valid step
+    with pytest.raises(ValueError, match=r"positions .* episode 0, step 1, component 'x'"):
+        rv.RewardLog.from_arrays(components, mask, positions=positions)
+    with pytest.raises(ValueError, match=r"positions must have shape"):
+        rv.RewardLog.from_arrays(components, mask, positions=np.zeros((2, 3)))

@@ -328,6 +328,7 @@ def test_recorder_keeps_what_the_terms_do_not_explain_and_positions():
     np.testing.assert_allclose(log.total, [[1.6, 0.7, 1.8]] * 2, atol=1e-12)
     np.testing.assert_array_equal(log.episode_info["terminated"], [True, True])
     np.testing.assert_array_equal(env.positions(), [[[1, 2], [2, 4], [3, 6]]] * 2)
+    np.testing.assert_array_equal(log.positions, [[[1, 2], [2, 4], [3, 6]]] * 2)
 
 
 def test_collect_is_reproducible_for_a_seed():
