@@ -455,8 +455,9 @@ def variance_attribution(log: RewardLog, gamma: float = 1.0) -> jax.Array:
 class Reweighting:
     """What new weights do to episode returns and their ranking (:func:`reweight`).
 
-    Ranks are 0 for the best episode. ``rank_correlation`` is Spearman's ρ between the
-    old and new returns.
+    Ranks are 0 for the best episode; tied returns are ranked by episode index, so
+    ``rank_correlation`` (the Pearson correlation of the two rankings) is Spearman's ρ
+    whenever no two episodes tie.
     """
 
     old_returns: jax.Array
