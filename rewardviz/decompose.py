@@ -270,36 +270,8 @@ class RewardLog:
                 f"{list(columns)[k]!r}; each (episode, step, component) must appear once."
             )
         cube[episode_index, steps, column_index] = table[value].to_numpy(dtype=float)
-        present = filled.any(axis=-1)  # a total row alone still means the step happened
-        lengths = present.sum(axis=1)
-        mask = np.arange(n_steps)[None, :] < lengths[:, None]
-        if (present != mask).any():
-            e, t = np.argwhere(present != mask)[0]
-            raise ValueError(
-                f"episode {episodes[e]!r} has a gap at step {t}; steps must run 0, 1, 2, ..."
-            )
-        gaps = mask[..., None] & (filled[..., : len(names)] == 0)
-        if gaps.any():
-            e, t, k = np.argwhere(gaps)[0]
-            raise ValueError(
-                f"episode {episodes[e]!r}, step {t} has no value for component {names[k]!r}; "
-                "every component needs a value at every step (fill it explicitly, e.g. 0)."
-            )
-        has_total = total_name is not None and filled[..., -1].any()
-        total = None
-        if has_total:
-            if (mask & (filled[..., -1] == 0)).any():
-                e, t = np.argwhere(mask & (filled[..., -1] == 0))[0]
-                raise ValueError(f"episode {episodes[e]!r}, step {t} has no {total_name!r} row.")
-            total = np.where(mask, cube[..., -1], 0.0)
-        components = np.where(mask[..., None], cube[..., : len(names)], 0.0)
-        return cls.from_arrays(
-            components,
-            mask,
-            names=names,
-            weights=weights,
-            total=total,
-            episode_info={"episode": episodes},
+        return log_from_long_cube(
+            cube, filled > 0, episodes, names, total_name=total_name, weights=weights
         )
 
     # -- views ---------------------------------------------------------------------
@@ -584,6 +556,47 @@ def _dead(log: RewardLog, tol):
     low = jnp.where(valid, log.components, jnp.inf).min(axis=(0, 1))
     largest = jnp.abs(log.components).max()  # masked steps hold 0
     return (high - low) <= tol * jnp.where(largest > 0, largest, 1)
+
+
+def log_from_long_cube(cube, filled, episodes, names, *, total_name, weights) -> RewardLog:
+    """Check a dense cube written from a long-format table, then build the log.
+
+    ``cube`` ``[E, T, K (+1)]`` holds the values written, ``filled`` (bool, same shape)
+    which cells a row wrote; the last column is the logged total when ``total_name`` is
+    set. A step happened when any row names it (a total row alone counts); steps must run
+    0, 1, 2, ... without gaps and every happened step needs every component. Shared by
+    :meth:`RewardLog.from_dataframe` and the streaming readers in :mod:`rewardviz.io`.
+    """
+    n_components = len(names)
+    present = filled.any(axis=-1)
+    lengths = present.sum(axis=1)
+    mask = np.arange(cube.shape[1])[None, :] < lengths[:, None]
+    if (present != mask).any():
+        e, t = np.argwhere(present != mask)[0]
+        raise ValueError(
+            f"episode {episodes[e]!r} has a gap at step {t}; steps must run 0, 1, 2, ..."
+        )
+    gaps = mask[..., None] & ~filled[..., :n_components]
+    if gaps.any():
+        e, t, k = np.argwhere(gaps)[0]
+        raise ValueError(
+            f"episode {episodes[e]!r}, step {t} has no value for component {names[k]!r}; "
+            "every component needs a value at every step (fill it explicitly, e.g. 0)."
+        )
+    total = None
+    if total_name is not None and filled[..., -1].any():
+        if (mask & ~filled[..., -1]).any():
+            e, t = np.argwhere(mask & ~filled[..., -1])[0]
+            raise ValueError(f"episode {episodes[e]!r}, step {t} has no {total_name!r} row.")
+        total = np.where(mask, cube[..., -1], 0.0)
+    return RewardLog.from_arrays(
+        np.where(mask[..., None], cube[..., :n_components], 0.0),
+        mask,
+        names=names,
+        weights=weights,
+        total=total,
+        episode_info={"episode": episodes},
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from rewardviz import _checks
-from rewardviz.decompose import RewardLog
+from rewardviz.decompose import RewardLog, log_from_long_cube
 
 try:
     from gymnasium import Wrapper as _GymnasiumWrapper
@@ -209,47 +209,7 @@ def read_parquet(
             )
         cube[where] = compute.cast(batch.column(value), "float64").to_numpy(zero_copy_only=False)
         filled[where] = True
-    return _log_from_filled_cube(
-        cube, filled, episodes, names, total_name=total_name, weights=weights
-    )
-
-
-def _log_from_filled_cube(cube, filled, episodes, names, *, total_name, weights) -> RewardLog:
-    """Check a cube written from a long table (gaps, missing values), then build the log.
-
-    ``cube`` and ``filled`` are ``[E, T, K + 1]`` with the total last (when ``total_name``
-    is set); the rules and messages match :meth:`RewardLog.from_dataframe`.
-    """
-    n_components = len(names)
-    present = filled[..., :n_components].any(axis=-1)
-    lengths = present.sum(axis=1)
-    mask = np.arange(cube.shape[1])[None, :] < lengths[:, None]
-    if (present != mask).any():
-        e, t = np.argwhere(present != mask)[0]
-        raise ValueError(
-            f"episode {episodes[e]!r} has a gap at step {t}; steps must run 0, 1, 2, ..."
-        )
-    gaps = mask[..., None] & ~filled[..., :n_components]
-    if gaps.any():
-        e, t, k = np.argwhere(gaps)[0]
-        raise ValueError(
-            f"episode {episodes[e]!r}, step {t} has no value for component {names[k]!r}; "
-            "every component needs a value at every step (fill it explicitly, e.g. 0)."
-        )
-    total = None
-    if total_name is not None and filled[..., -1].any():
-        if (mask & ~filled[..., -1]).any():
-            e, t = np.argwhere(mask & ~filled[..., -1])[0]
-            raise ValueError(f"episode {episodes[e]!r}, step {t} has no {total_name!r} row.")
-        total = np.where(mask, cube[..., -1], 0.0)
-    return RewardLog.from_arrays(
-        cube[..., :n_components],
-        mask,
-        names=names,
-        weights=weights,
-        total=total,
-        episode_info={"episode": episodes},
-    )
+    return log_from_long_cube(cube, filled, episodes, names, total_name=total_name, weights=weights)
 
 
 # ---------------------------------------------------------------------------
