@@ -1,0 +1,43 @@
+"""The Binder environment pins everything a notebook user installs.
+
+repo2docker installs ``binder/requirements.txt`` and ``binder/postBuild`` runs
+``pip install --no-deps .``, so a runtime dependency or a notebook-facing extra that is
+missing from the pinned file breaks the notebooks on Binder only, where no test runs.
+"""
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Extras the notebooks need on Binder (``dev`` is for tests, not for readers).
+NOTEBOOK_EXTRAS = ("notebook", "gym", "logs")
+
+
+def distribution(requirement: str) -> str:
+    """``"gymnasium[toy-text]>=1.0"`` -> ``"gymnasium"``, normalised like pip does."""
+    name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_binder_pins_every_runtime_and_notebook_dependency():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    needed = list(project["dependencies"])
+    for extra in NOTEBOOK_EXTRAS:
+        needed += project["optional-dependencies"][extra]
+    lines = (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+    pinned = {
+        distribution(line): line
+        for line in (line.strip() for line in lines)
+        if line and not line.startswith("#")
+    }
+    missing = sorted({distribution(requirement) for requirement in needed} - set(pinned))
+    assert not missing, f"binder/requirements.txt lacks {missing}"
+    unpinned = sorted(name for name, line in pinned.items() if "==" not in line)
+    assert not unpinned, f"binder/requirements.txt does not pin {unpinned}"
+
+
+def test_postbuild_installs_the_package_without_resolving_again():
+    post_build = ROOT / "binder" / "postBuild"
+    assert post_build.stat().st_mode & 0o111, "binder/postBuild must be executable"
+    assert "pip install --no-deps ." in post_build.read_text()
