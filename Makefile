@@ -16,7 +16,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-notebook: pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet -e ".[notebook]"
+	$(PIP) install --quiet -e ".[notebook,gym]"
 	touch $@
 
 # JupyterLab refuses to start as root (containers, CI machines) unless told it may.
