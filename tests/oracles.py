@@ -75,10 +75,7 @@ def _iterate(transitions, reward, gamma, terminal, state_value, tol):
         new = [0.0 if terminal[s] else state_value(q[s]) for s in range(n_states)]
         change = max(abs(x - y) for x, y in zip(new, values, strict=True))
         values = new
-        scale = max(1.0, *(abs(v) for v in values))
-        # γ < 1: ‖V_k − V*‖ ≤ γ/(1−γ)·change. γ = 1: stop when nothing moves any more.
-        bound = change * gamma / (1.0 - gamma) if gamma < 1 else change
-        if bound <= tol or change <= 4 * np.finfo(np.float64).eps * scale:
+        if _converged(change, values, gamma, tol):
             break
     else:
         raise RuntimeError("oracle value iteration did not converge")
@@ -205,9 +202,7 @@ def gymnasium_value_iteration(table, n_states, n_actions, gamma, tol=ORACLE_TOLE
         new = [max(backup(s, a, values) for a in range(n_actions)) for s in range(n_states)]
         change = max(abs(x - y) for x, y in zip(new, values, strict=True))
         values = new
-        scale = max(1.0, *(abs(v) for v in values))
-        bound = change * gamma / (1.0 - gamma) if gamma < 1 else change
-        if bound <= tol or change <= 4 * np.finfo(np.float64).eps * scale:
+        if _converged(change, values, gamma, tol):
             break
     else:
         raise RuntimeError("oracle value iteration did not converge")
@@ -230,3 +225,13 @@ def gymnasium_acting_states(table, initial) -> np.ndarray:
                     seen[next_state] = True
                     frontier.append(next_state)
     return np.array(seen)
+
+
+def _converged(change, values, gamma, tol) -> bool:
+    """Value-iteration stopping rule shared by the oracles.
+
+    γ < 1: ‖V_k − V*‖ ≤ γ/(1−γ)·change. γ = 1: stop when nothing moves any more.
+    """
+    scale = max(1.0, *(abs(v) for v in values))
+    bound = change * gamma / (1.0 - gamma) if gamma < 1 else change
+    return bound <= tol or change <= 4 * np.finfo(np.float64).eps * scale
