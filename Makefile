@@ -22,8 +22,15 @@ $(VENV)/.installed-notebook: pyproject.toml | $(BIN)/python
 # JupyterLab refuses to start as root (containers, CI machines) unless told it may.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+# The JupyterLab defaults Binder gets (binder/overrides.json), so local labs behave the same.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+$(LAB_OVERRIDES): binder/overrides.json | $(BIN)/python
+	mkdir -p $(@D)
+	cp $< $@
+
 ## lab: set up, then open JupyterLab on the tour notebook
-lab: $(VENV)/.installed-notebook
+lab: $(VENV)/.installed-notebook $(LAB_OVERRIDES)
 	$(BIN)/jupyter lab $(TOUR) $(ALLOW_ROOT)
 
 ## test: set up, then ruff and the whole test suite (notebooks included)

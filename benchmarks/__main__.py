@@ -7,6 +7,10 @@ jax.config.update("jax_enable_x64", True)
 from benchmarks import (  # noqa: E402  (x64 before any array)
     bench_decompose,
     bench_distances,
+    bench_expressivity,
+    bench_groups,
+    bench_landscape,
+    bench_learning,
     bench_solve,
 )
 
@@ -15,3 +19,7 @@ if __name__ == "__main__":
     bench_solve.run()
     bench_distances.run()
     bench_decompose.run()
+    bench_groups.run()
+    bench_learning.run()
+    bench_expressivity.run()
+    bench_landscape.run()

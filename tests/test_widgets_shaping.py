@@ -262,3 +262,100 @@ def test_bad_input_is_refused_at_construction(world):
         rv.widgets.ShapingLab(mdp, reward, scale=-1.0)
     with pytest.raises(ValueError, match=r"gamma must lie in"):
         rv.widgets.ShapingLab(mdp, reward, gamma=1.5)
+
+
+# ---------------------------------------------------------------------------
+# The "learn" button: batched learners on the original and the shaped reward.
+
+
+def small_lab(mdp, reward, **options):
+    return rv.widgets.ShapingLab(mdp, reward, learn_seeds=4, learn_steps=800, **options)
+
+
+def test_learn_draws_the_original_against_the_shaped_reward(world):
+    mdp, reward = world
+    lab = small_lab(mdp, reward, scale=2.0)
+    assert len(lab.learning_fig.data) == 0 and lab.learning_result is None
+    lab.learn_button.click()
+
+    shaped = shaping.potential_shaping(mdp, reward, -2.0 * STEPS)
+    expected = rv.learning.compare_rewards(
+        mdp, reward, {"original": reward, "shaped": shaped}, seeds=4, steps=800, seed=0
+    )
+    result = lab.learning_result
+    assert lab.status.value == ""
+    assert result.names == ("original R", "shaped: R + γΦ(s′) − Φ(s)")
+    np.testing.assert_allclose(result.returns, expected.returns, rtol=1e-9, atol=1e-12)
+    lines = [trace for trace in lab.learning_fig.data if trace.name in result.names]
+    for line, returns in zip(lines, expected.returns, strict=True):
+        np.testing.assert_allclose(line.y, returns.mean(axis=0), rtol=1e-9, atol=1e-12)
+    assert lab.learning_fig.data[-1].y == (expected.optimal_return,) * 2
+    assert "q_learning, 4 seeds: potential shaping" in lab.learning_fig.layout.title.text
+
+
+def test_learning_again_redraws_in_place_without_recompiling(world):
+    mdp, reward = world
+    lab = small_lab(mdp, reward)
+    lab.learn()
+    lab.mode_buttons.value = "progress bonus"
+    lab.learn()  # both modes seen
+    figure, traces = lab.learning_fig, list(lab.learning_fig.data)
+    compiled = rv.learning._train_batch._cache_size()
+
+    for gamma, scale, mode in [(0.7, 0.5, "potential shaping"), (0.95, 3.0, "progress bonus")]:
+        lab.gamma_slider.value = gamma
+        lab.scale_slider.value = scale
+        lab.mode_buttons.value = mode
+        lab.learn_button.click()
+        assert lab.status.value == ""
+        assert f"γ = {gamma:.2f}" in lab.learning_fig.layout.title.text
+    assert rv.learning._train_batch._cache_size() == compiled
+    assert lab.learning_fig is figure
+    assert all(new is old for new, old in zip(lab.learning_fig.data, traces, strict=True))
+    assert lab.learning_fig.data[3].name == "shaped: R + scale·[Φ(s′) > Φ(s)]"
+    np.testing.assert_allclose(
+        lab.learning_fig.data[3].y, lab.learning_result.returns[1].mean(axis=0), rtol=1e-12
+    )
+
+
+def test_the_learner_dropdown_picks_the_learner(world):
+    mdp, reward = world
+    lab = small_lab(mdp, reward)
+    lab.learner_dropdown.value = "sarsa"
+    assert lab.learn().learner == "sarsa"
+    assert lab.learning_fig.layout.title.text.startswith("sarsa")
+
+
+def test_learning_at_gamma_one_is_refused_in_the_status_line(world):
+    mdp, reward = world
+    lab = small_lab(mdp, reward)
+    lab.learn_button.click()
+    before = [np.asarray(trace.y, float).copy() for trace in lab.learning_fig.data]
+    lab.gamma_slider.value = 1.0  # potential shaping: fine for the figure above
+    lab.learn_button.click()
+    assert "learning curves need gamma &lt; 1" in lab.status.value
+    for trace, y in zip(lab.learning_fig.data, before, strict=True):
+        np.testing.assert_array_equal(np.asarray(trace.y, float), y)
+
+
+def test_the_learn_controls_are_part_of_the_widget(world):
+    mdp, reward = world
+    lab = small_lab(mdp, reward)
+    assert lab.learning_fig in lab.widget.children
+    assert any(lab.learn_button in getattr(c, "children", ()) for c in lab.widget.children)
+    with pytest.raises(ValueError, match=r"learn_seeds must be a positive integer"):
+        rv.widgets.ShapingLab(mdp, reward, learn_seeds=0)
+
+
+def test_the_learning_figure_sends_strict_json(world):
+    from test_widget_messages import assert_strict_json, sent_messages
+
+    mdp, reward = world
+    lab = small_lab(mdp, reward)
+    first = sent_messages(lab.learning_fig, lab.learn)
+    lab.scale_slider.value = 3.0
+    again = sent_messages(lab.learning_fig, lab.learn)
+    assert first and again, "learning sent no update to the browser"
+    for message in first + again:
+        assert_strict_json(message)
+    assert_strict_json(lab.learning_fig.get_state())

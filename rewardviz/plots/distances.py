@@ -160,7 +160,8 @@ def distance_matrix(
     cell_pixels = 28 if n_rewards > 12 else 44
     figure.update_layout(
         title=title,
-        xaxis={**axis, "tickangle": -45 if n_rewards > 6 else 0},
+        # Tilt the column labels when they would not fit under their cells side by side.
+        xaxis={**axis, "tickangle": -45 if 7 * max(map(len, ordered_labels)) > cell_pixels else 0},
         yaxis={**axis, "autorange": "reversed", "scaleanchor": "x"},
         height=max(320, cell_pixels * n_rewards + 160),
         meta={"order": shown.tolist()},

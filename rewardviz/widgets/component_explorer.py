@@ -15,7 +15,6 @@ import dataclasses
 
 import ipywidgets
 import numpy as np
-import plotly.graph_objects as go
 
 from rewardviz import _checks
 from rewardviz import decompose as decomposition
@@ -28,7 +27,7 @@ from rewardviz.plots.decompose import (
     update_return_shares,
     update_stacked_contributions,
 )
-from rewardviz.widgets._common import error_html
+from rewardviz.widgets._common import StaticExport, error_html, figure_widget, weight_sliders
 
 #: Figure width (pixels) of the shares and ranking plots, drawn side by side.
 SIDE_BY_SIDE_WIDTH = 480
@@ -62,7 +61,7 @@ class _Shown:
     reweighting: Reweighting
 
 
-class ComponentExplorer:
+class ComponentExplorer(StaticExport):
     """Reweight the terms of a logged reward and see each step, the shares and the ranking change.
 
     Three figures, all under the weights on the sliders:
@@ -118,18 +117,7 @@ class ComponentExplorer:
         self._lengths = np.asarray(log.lengths)
 
         slider_style = {"description_width": "initial"}
-        self.weight_sliders = {
-            name: ipywidgets.FloatSlider(
-                value=weight,
-                min=-2 * abs(weight) - 1,
-                max=2 * abs(weight) + 1,
-                step=0.01,
-                description=name,
-                readout_format=".3g",
-                style=slider_style,
-            )
-            for name, weight in zip(log.names, np.asarray(log.weights).tolist(), strict=True)
-        }
+        self.weight_sliders = weight_sliders(log.names, log.weights)
         self.episode_slider = ipywidgets.IntSlider(
             value=int(episode),
             min=0,
@@ -152,9 +140,9 @@ class ComponentExplorer:
         shown = self._compute()
         self._shown = shown
         names = list(log.names)
-        self.fig = go.FigureWidget(stacked_contributions(shown.contributions, names))
-        shares = go.FigureWidget(return_shares(shown.shares, names))
-        ranking = go.FigureWidget(
+        self.fig = figure_widget(stacked_contributions(shown.contributions, names))
+        shares = figure_widget(return_shares(shown.shares, names))
+        ranking = figure_widget(
             ranking_change(shown.reweighting.old_returns, shown.reweighting.new_returns)
         )
         for figure in (shares, ranking):

@@ -12,20 +12,19 @@ from __future__ import annotations
 import ipywidgets
 import jax
 import numpy as np
-import plotly.graph_objects as go
 
 from rewardviz import _checks
 from rewardviz import solve as solvers
 from rewardviz.mdp import TabularMDP
 from rewardviz.plots import gridworld, update_gridworld
-from rewardviz.widgets._common import error_html, one_grid_reward
+from rewardviz.widgets._common import StaticExport, error_html, figure_widget, one_grid_reward
 
 MODES = ("optimal", "soft")
 #: The discount slider stops here for MDPs without terminal states (γ = 1 needs them).
 CONTINUING_GAMMA_LIMIT = 0.99
 
 
-class MDPExplorer:
+class MDPExplorer(StaticExport):
     """Sliders for γ and τ over a gridworld picture of the values and policy they give.
 
     Modes:
@@ -122,7 +121,7 @@ class MDPExplorer:
 
         # Solve before building anything on screen: bad settings raise here.
         self._values, self._policy, title = self._solve()
-        self.fig = go.FigureWidget(gridworld(mdp, self._values, self._policy, title=title))
+        self.fig = figure_widget(gridworld(mdp, self._values, self._policy, title=title))
         self.widget = ipywidgets.VBox(
             [
                 ipywidgets.HBox([self.gamma_slider, self.temperature_slider]),

@@ -7,7 +7,10 @@ one plotly ``FigureWidget``. On every change it builds the shaped reward, asks
 with :func:`rewardviz.plots.update_shaping_comparison`. The "distance to goal" potential
 comes from :func:`rewardviz.envs.steps_to_goal` and the counterexample from
 :func:`rewardviz.shaping.progress_bonus`; the widget itself does no arithmetic beyond
-picking the optimal action's expected reward for display.
+picking the optimal action's expected reward for display. Its "learn" button trains
+batched tabular learners (:func:`rewardviz.learning.compare_rewards`) on the original
+and the shaped reward, scores both on the original, and draws the learning curves with
+:func:`rewardviz.plots.learning_curves`.
 """
 
 from __future__ import annotations
@@ -18,17 +21,21 @@ import ipywidgets
 import jax
 import jax.numpy as jnp
 import numpy as np
-import plotly.graph_objects as go
 
-from rewardviz import _checks
+from rewardviz import _checks, learning
 from rewardviz import distances as reward_distances
 from rewardviz import solve as solvers
 from rewardviz.envs import steps_to_goal
 from rewardviz.mdp import TabularMDP
-from rewardviz.plots import shaping_comparison, update_shaping_comparison
+from rewardviz.plots import (
+    learning_curves,
+    shaping_comparison,
+    update_learning_curves,
+    update_shaping_comparison,
+)
 from rewardviz.rewards import expected_reward
 from rewardviz.shaping import potential_shaping, progress_bonus
-from rewardviz.widgets._common import error_html, one_grid_reward
+from rewardviz.widgets._common import StaticExport, error_html, figure_widget, one_grid_reward
 
 #: Potential shapes; the scale slider multiplies them.
 POTENTIALS = ("distance to goal", "random (seeded)", "zero")
@@ -38,6 +45,8 @@ MODES = ("potential shaping", "progress bonus")
 CONTINUING_GAMMA_LIMIT = 0.99
 #: Default upper end of the scale slider.
 SCALE_LIMIT = 5.0
+#: Name of the unshaped reward in the learning curves.
+ORIGINAL_NAME = "original R"
 
 _SHAPED_NAMES = {
     "potential shaping": "R + γΦ(s′) − Φ(s)",
@@ -92,7 +101,7 @@ class _Shown:
         }
 
 
-class ShapingLab:
+class ShapingLab(StaticExport):
     """Shape a gridworld reward with a potential and see whether the task changed.
 
     Modes:
@@ -122,12 +131,19 @@ class ShapingLab:
         scale: starting scale, ``>= 0``.
         potential: one of :data:`POTENTIALS`.
         mode: one of :data:`MODES`.
-        seed: seed of the random potential.
+        seed: seed of the random potential and of the learners.
+        learn_seeds: runs per reward when learning.
+        learn_steps: environment steps per run when learning.
 
     Attributes:
         fig: the ``plotly.graph_objects.FigureWidget``: original and shaped values with
             optimal policies on top, the expected reward of the optimal action(s) below.
         scale_slider, gamma_slider, potential_dropdown, mode_buttons: the controls.
+        learn_button, learner_dropdown: train learners on the original and the shaped
+            reward (see :meth:`learn`).
+        learning_fig: a ``FigureWidget`` of their learning curves, empty until the first
+            :meth:`learn`, then redrawn in place.
+        learning_result: the last :class:`rewardviz.learning.LearningComparison`, or None.
         readout: an ``ipywidgets.HTML`` table of EPIC, STARC, regret and whether the
             optimal policy is unchanged.
         status: an ``ipywidgets.HTML`` line for error messages.
@@ -142,6 +158,8 @@ class ShapingLab:
         >>> lab.state()  # ShapingLabState(epic=..., starc=..., regret=1.0, policy_unchanged=False)
     """
 
+    FIGURES = ("fig", "learning_fig")
+
     def __init__(
         self,
         mdp: TabularMDP,
@@ -152,6 +170,8 @@ class ShapingLab:
         potential: str = "distance to goal",
         mode: str = "potential shaping",
         seed: int = 0,
+        learn_seeds: int = 16,
+        learn_steps: int = 5000,
     ) -> None:
         reward = one_grid_reward("ShapingLab", mdp, reward)
         has_terminal = bool(np.asarray(mdp.terminal).any())
@@ -174,6 +194,10 @@ class ShapingLab:
 
         self._mdp = mdp
         self._reward = reward
+        self._seed = int(seed)
+        self._learn_seeds = learning._positive_int("learn_seeds", learn_seeds, "runs per reward")
+        self._learn_steps = learning._positive_int("learn_steps", learn_steps, "steps per run")
+        self.learning_result: learning.LearningComparison | None = None
         # Shapes of the potentials at scale 1, fixed for the lab's lifetime; in the MDP's
         # dtype so that a new scale changes values only, never dtypes or compiled kernels.
         shapes = {
@@ -217,10 +241,22 @@ class ShapingLab:
         )
         self.readout = ipywidgets.HTML(value="")
         self.status = ipywidgets.HTML(value="")
+        self.learn_button = ipywidgets.Button(
+            description="learn",
+            icon="play",
+            tooltip=(
+                f"train {self._learn_seeds} seeds x {self._learn_steps} steps on the original "
+                "and the shaped reward; score both on the original"
+            ),
+        )
+        self.learner_dropdown = ipywidgets.Dropdown(
+            options=list(learning.LEARNERS), value="q_learning", description="learner"
+        )
+        self.learning_fig = figure_widget()
 
         # Compute before building anything on screen: bad settings raise here.
         shown = self._compute()
-        self.fig = go.FigureWidget(shaping_comparison(self._mdp, **shown.figure_arguments()))
+        self.fig = figure_widget(shaping_comparison(self._mdp, **shown.figure_arguments()))
         self._show(shown)
         self.widget = ipywidgets.VBox(
             [
@@ -228,9 +264,12 @@ class ShapingLab:
                 self.mode_buttons,
                 self.fig,
                 self.readout,
+                ipywidgets.HBox([self.learn_button, self.learner_dropdown]),
+                self.learning_fig,
                 self.status,
             ]
         )
+        self.learn_button.on_click(self._learn_clicked)
         for control in (
             self.gamma_slider,
             self.scale_slider,
@@ -246,6 +285,52 @@ class ShapingLab:
     def shaped_reward(self) -> jax.Array:
         """The shaped reward ``[S, A, S']`` for the current settings, as shown."""
         return self._shaped
+
+    def learn(self) -> learning.LearningComparison:
+        """Train learners on the original and the current shaped reward; draw their curves.
+
+        Runs :func:`rewardviz.learning.compare_rewards` with the lab's γ, the selected
+        learner, ``learn_seeds`` seeds and ``learn_steps`` steps, both rewards scored on
+        the original one, and redraws :attr:`learning_fig` in place. The figure keeps the
+        settings it was computed for in its title until the next call.
+
+        Shaping never changes the optimal policy but does change learning speed: from
+        ``Q = 0`` a shaped learner acts like an unshaped one started at ``Q = Φ``
+        (Wiewiora 2003), so the pessimistic "distance to goal" potential ``−d`` slows
+        learning down, while a potential near ``V*`` speeds it up.
+        """
+        mdp = self._mdp.replace(gamma=self.gamma_slider.value)
+        shaped_name = "shaped: " + _SHAPED_NAMES[self.mode_buttons.value]
+        result = learning.compare_rewards(
+            mdp,
+            self._reward,
+            {ORIGINAL_NAME: self._reward, shaped_name: self._shaped},
+            learner=self.learner_dropdown.value,
+            seeds=self._learn_seeds,
+            steps=self._learn_steps,
+            seed=self._seed,
+        )
+        title = (
+            f"{self.learner_dropdown.value}, {self._learn_seeds} seeds: "
+            f"{self.mode_buttons.value}, Φ = {self.potential_dropdown.value}, "
+            f"scale = {self.scale_slider.value:.2f}, γ = {self.gamma_slider.value:.2f}"
+        )
+        if len(self.learning_fig.data) == 0:
+            built = learning_curves(result, title=title)
+            self.learning_fig.add_traces(built.data)
+            self.learning_fig.update_layout(built.layout)
+        else:
+            update_learning_curves(self.learning_fig, result, title=title)
+        self.learning_result = result
+        return result
+
+    def _learn_clicked(self, _button=None) -> None:
+        try:
+            self.learn()
+        except (solvers.ConvergenceError, ValueError) as error:
+            self.status.value = error_html(error)
+            return
+        self.status.value = ""
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)

@@ -1,0 +1,750 @@
+"""Group-relative advantages and multi-reward analysis (:mod:`rewardviz.groups`) against loop oracles.
+
+Every kernel is recomputed here with explicit Python loops over groups, samples and
+rewards on float64 numbers, on random ragged groups drawn by hypothesis: groups of
+one valid sample, ties and zero-variance groups are common because scores take few
+values, and masked samples hold garbage (NaN, infinities) that must be ignored. Scores
+and weights are quarters, so totals are exact and "all equal" is decided identically by
+the kernels and the oracles.
+"""
+
+import dataclasses
+import math
+
+import jax
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import rewardviz as rv
+from rewardviz import groups
+
+FEW_VALUES = st.sampled_from([0.0, 0.25, 1.0, -0.5, 2.0])
+QUARTERS = st.integers(-8, 8).map(lambda i: i / 4)
+GARBAGE = st.sampled_from([np.nan, np.inf, -np.inf, 1e300, 3.0])
+SCHEMES = st.sampled_from(groups.SCHEMES)
+NORMALIZATIONS = st.sampled_from(groups.NORMALIZATIONS)
+
+
+@dataclasses.dataclass(frozen=True)
+class Drawn:
+    group: rv.GroupRewards
+    scores: np.ndarray  # [P, G, K] garbage where masked
+    mask: np.ndarray
+    weights: list[float]
+
+
+#: Shapes (prompts, group size, rewards) drawn from: every kernel compiles once per shape,
+#: so a short menu keeps the file fast while covering groups of one, two and eight samples
+#: and one to four rewards; masks make the groups ragged within each shape.
+SHAPES = [(1, 1, 1), (2, 2, 4), (3, 5, 2), (4, 8, 3)]
+
+
+@st.composite
+def drawn_groups(draw, max_rewards=4, ragged=True):
+    shape = draw(st.sampled_from([shape for shape in SHAPES if shape[2] <= max_rewards]))
+    n_prompts, size, n_rewards = shape
+    values = draw(arrays(np.float64, shape, elements=FEW_VALUES))
+    if ragged:
+        sizes = draw(st.lists(st.integers(1, size), min_size=n_prompts, max_size=n_prompts))
+        mask = np.arange(size)[None, :] < np.asarray(sizes)[:, None]
+        # Valid samples need not come first: shuffle each group's mask.
+        order = draw(st.permutations(range(size)))
+        mask = mask[:, list(order)]
+    else:
+        mask = np.ones((n_prompts, size), bool)
+    garbage = draw(arrays(np.float64, shape, elements=GARBAGE))
+    scores = np.where(mask[..., None], values, garbage)
+    weights = draw(st.lists(QUARTERS, min_size=n_rewards, max_size=n_rewards))
+    group = rv.GroupRewards.from_arrays(scores, mask, weights=weights)
+    return Drawn(group, scores, mask, weights)
+
+
+# ---------------------------------------------------------------------------
+# Loop oracles: nothing from rewardviz.
+
+
+def loop_normalised(values, ddof, eps, normalize):
+    """Centred (and scaled) list; 0 for fewer than two values or all equal."""
+    n = len(values)
+    if n < 2 or all(v == values[0] for v in values):
+        return [0.0] * n, True
+    mean = sum(values) / n
+    if normalize == "mean":
+        return [v - mean for v in values], False
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - ddof))
+    return [(v - mean) / (std + eps) for v in values], False
+
+
+def loop_attribution(drawn, scheme, normalize, ddof, eps):
+    n_prompts, size, n_rewards = drawn.scores.shape
+    out = np.zeros((n_prompts, size, n_rewards))
+    for p in range(n_prompts):
+        samples = [g for g in range(size) if drawn.mask[p, g]]
+        columns = [[drawn.scores[p, g, k] for g in samples] for k in range(n_rewards)]
+        totals = [
+            sum(drawn.weights[k] * columns[k][i] for k in range(n_rewards))
+            for i in range(len(samples))
+        ]
+        for k in range(n_rewards):
+            n = len(samples)
+            mean_k = sum(columns[k]) / n
+            flat_k = n < 2 or all(v == columns[k][0] for v in columns[k])
+            for i, g in enumerate(samples):
+                centred = 0.0 if flat_k else columns[k][i] - mean_k
+                if normalize == "mean":
+                    out[p, g, k] = drawn.weights[k] * centred
+                elif scheme == "normalize_then_sum":
+                    std = (
+                        0.0
+                        if n < 2
+                        else math.sqrt(sum((v - mean_k) ** 2 for v in columns[k]) / (n - ddof))
+                    )
+                    out[p, g, k] = 0.0 if flat_k else drawn.weights[k] * centred / (std + eps)
+                else:
+                    flat_total = n < 2 or all(t == totals[0] for t in totals)
+                    if flat_total:
+                        continue
+                    mean_total = sum(totals) / n
+                    std = math.sqrt(sum((t - mean_total) ** 2 for t in totals) / (n - ddof))
+                    out[p, g, k] = drawn.weights[k] * centred / (std + eps)
+    return out
+
+
+def loop_advantages(drawn, scheme, normalize, ddof, eps):
+    n_prompts, size, n_rewards = drawn.scores.shape
+    out = np.zeros((n_prompts, size))
+    for p in range(n_prompts):
+        samples = [g for g in range(size) if drawn.mask[p, g]]
+        if scheme == "sum_then_normalize" or normalize == "mean":
+            totals = [
+                sum(drawn.weights[k] * drawn.scores[p, g, k] for k in range(n_rewards))
+                for g in samples
+            ]
+            values, _ = loop_normalised(totals, ddof, eps, normalize)
+            if normalize == "mean":  # centring is linear: centre each reward, then sum
+                values = [0.0] * len(samples)
+                for k in range(n_rewards):
+                    column, _ = loop_normalised(
+                        [drawn.scores[p, g, k] for g in samples], ddof, eps, "mean"
+                    )
+                    values = [v + drawn.weights[k] * c for v, c in zip(values, column, strict=True)]
+        else:
+            values = [0.0] * len(samples)
+            for k in range(n_rewards):
+                column, _ = loop_normalised(
+                    [drawn.scores[p, g, k] for g in samples], ddof, eps, normalize
+                )
+                values = [v + drawn.weights[k] * c for v, c in zip(values, column, strict=True)]
+        for i, g in enumerate(samples):
+            out[p, g] = values[i]
+    return out
+
+
+def loop_flat(values):
+    return len(values) < 2 or all(v == values[0] for v in values)
+
+
+def close(actual, expected, atol=1e-10):
+    np.testing.assert_allclose(np.asarray(actual), expected, rtol=1e-10, atol=atol)
+
+
+# ---------------------------------------------------------------------------
+# Advantages and attribution.
+
+
+@given(
+    drawn_groups(),
+    SCHEMES,
+    NORMALIZATIONS,
+    st.sampled_from([0, 1]),
+    st.sampled_from([1e-4, 0.0, 0.5]),
+)
+def test_advantages_match_loops(drawn, scheme, normalize, ddof, eps):
+    expected = loop_advantages(drawn, scheme, normalize, ddof, eps)
+    close(groups.advantages(drawn.group, scheme, normalize, ddof, eps), expected)
+
+
+@given(drawn_groups(), SCHEMES, NORMALIZATIONS, st.sampled_from([0, 1]))
+def test_attribution_matches_loops_and_sums_to_the_advantage(drawn, scheme, normalize, ddof):
+    parts = groups.attribution(drawn.group, scheme, normalize, ddof)
+    close(parts, loop_attribution(drawn, scheme, normalize, ddof, 1e-4))
+    advantage = groups.advantages(drawn.group, scheme, normalize, ddof)
+    close(np.asarray(parts).sum(-1), np.asarray(advantage), atol=1e-12)
+    assert (np.asarray(parts)[~drawn.mask] == 0).all()
+
+
+@given(drawn_groups(), SCHEMES)
+def test_advantages_sum_to_zero_in_each_group_and_follow_a_permutation(drawn, scheme):
+    advantage = np.asarray(groups.advantages(drawn.group, scheme))
+    close(advantage.sum(axis=1), np.zeros(len(advantage)), atol=1e-9)
+    reverse = drawn.group.mask.shape[1] - 1 - np.arange(drawn.group.mask.shape[1])
+    flipped = rv.GroupRewards.from_arrays(
+        drawn.scores[:, reverse], drawn.mask[:, reverse], weights=drawn.weights
+    )
+    close(groups.advantages(flipped, scheme), advantage[:, reverse])
+
+
+@given(drawn_groups(ragged=False), st.data())
+def test_shifting_a_reward_per_group_changes_nothing(drawn, data):
+    shift = data.draw(arrays(np.float64, (drawn.scores.shape[0], 1, 1), elements=QUARTERS))
+    shifted = rv.GroupRewards.from_arrays(drawn.scores + shift, weights=drawn.weights)
+    for scheme in groups.SCHEMES:
+        close(groups.advantages(shifted, scheme), groups.advantages(drawn.group, scheme), 1e-8)
+
+
+def test_trl_closed_form_one_correct_of_four():
+    # Rewards (1, 0, 0, 0): mean 1/4, sample std sqrt((9/16 + 3/16) / 3) = 1/2.
+    group = rv.GroupRewards.from_arrays(np.array([[[1.0], [0.0], [0.0], [0.0]]]))
+    close(
+        groups.advantages(group), [[0.75 / 0.5001, -0.25 / 0.5001, -0.25 / 0.5001, -0.25 / 0.5001]]
+    )
+    # Population std (ddof=0): sqrt(3/16); Dr. GRPO (mean only): 3/4 and -1/4.
+    population = math.sqrt(3 / 16)
+    close(groups.advantages(group, ddof=0, eps=0.0)[0, 0], 0.75 / population)
+    close(groups.advantages(group, normalize="mean"), [[0.75, -0.25, -0.25, -0.25]])
+
+
+def test_the_two_schemes_differ_when_rewards_have_different_spreads():
+    # format: (1, 1, 1, 0) — small spread; accuracy: (1, 0, 1, 0).
+    scores = np.array([[[1, 1], [1, 0], [1, 1], [0, 0]]], dtype=float)
+    group = rv.GroupRewards.from_arrays(scores, names=["format", "accuracy"])
+    summed = np.asarray(groups.advantages(group, "sum_then_normalize", eps=0.0))[0]
+    normalised = np.asarray(groups.advantages(group, "normalize_then_sum", eps=0.0))[0]
+    # Totals (2, 1, 2, 0): mean 5/4, sample std sqrt((9+1+9+25)/16/3) = sqrt(11/12).
+    close(summed, (np.array([2, 1, 2, 0]) - 1.25) / math.sqrt(11 / 12))
+    # format: mean 3/4, std 1/2; accuracy: mean 1/2, std sqrt(1/3).
+    format_part = (np.array([1, 1, 1, 0]) - 0.75) / 0.5
+    accuracy_part = (np.array([1, 0, 1, 0]) - 0.5) / math.sqrt(1 / 3)
+    close(normalised, format_part + accuracy_part)
+    close(
+        groups.attribution(group, "normalize_then_sum", eps=0.0)[0],
+        np.stack([format_part, accuracy_part], 1),
+    )
+
+
+def test_group_size_one_and_zero_variance_give_zero_advantage_and_count_as_degenerate():
+    scores = np.array(
+        [[[1.0, 2.0], [5.0, 9.0]], [[0.5, 1.0], [0.5, 1.0]], [[2.0, 0.0], [0.0, 1.0]]]
+    )
+    mask = np.array([[True, False], [True, True], [True, True]])
+    group = rv.GroupRewards.from_arrays(scores, mask, names=["a", "b"], weights=[1.0, 2.0])
+    for scheme in groups.SCHEMES:
+        for ddof in (0, 1):
+            advantage = np.asarray(groups.advantages(group, scheme, ddof=ddof))
+            assert (advantage[:2] == 0).all()
+            assert not np.isnan(advantage).any()
+    # Group 2: totals tie (2 and 2) though each reward varies: no signal under scheme A,
+    # and its attribution is 0 rather than two huge cancelling terms.
+    assert (np.asarray(groups.attribution(group))[2] == 0).all()
+    assert (np.asarray(groups.advantages(group, "normalize_then_sum"))[2] != 0).all()
+    degenerate = groups.degenerate_groups(group)
+    np.testing.assert_array_equal(degenerate.total, [True, True, True])
+    np.testing.assert_array_equal(
+        degenerate.per_reward, [[True, True], [True, True], [False, False]]
+    )
+    assert degenerate.fraction == 1.0
+    close(degenerate.fraction_per_reward, [2 / 3, 2 / 3])
+    assert list(degenerate.to_frame().columns) == ["total", "a", "b"]
+
+
+@given(drawn_groups())
+def test_degenerate_groups_match_loops(drawn):
+    result = groups.degenerate_groups(drawn.group)
+    n_prompts, size, n_rewards = drawn.scores.shape
+    for p in range(n_prompts):
+        samples = [g for g in range(size) if drawn.mask[p, g]]
+        totals = [
+            sum(w * drawn.scores[p, g, k] for k, w in enumerate(drawn.weights)) for g in samples
+        ]
+        assert result.total[p] == loop_flat(totals)
+        for k in range(n_rewards):
+            assert result.per_reward[p, k] == loop_flat([drawn.scores[p, g, k] for g in samples])
+
+
+def test_degenerate_rate_by_step():
+    scores = np.array([[[1.0], [1.0]], [[0.0], [1.0]], [[2.0], [2.0]], [[3.0], [3.0]]])
+    group = rv.GroupRewards.from_arrays(scores, names=["acc"], step=[5, 5, 9, 9])
+    frame = groups.degenerate_rate_by_step(group)
+    assert frame.index.tolist() == [5, 9]
+    close(frame["total"].to_numpy(), [0.5, 1.0])
+    close(frame["acc"].to_numpy(), [0.5, 1.0])
+
+
+@given(drawn_groups())
+def test_sign_agreement_and_within_group_correlation_match_loops(drawn):
+    n_prompts, size, n_rewards = drawn.scores.shape
+    centred = np.zeros((n_prompts, size, n_rewards))
+    for p in range(n_prompts):
+        samples = [g for g in range(size) if drawn.mask[p, g]]
+        for k in range(n_rewards):
+            column = [drawn.scores[p, g, k] for g in samples]
+            if not loop_flat(column):
+                for g in samples:
+                    centred[p, g, k] = drawn.scores[p, g, k] - sum(column) / len(column)
+    rows = centred.reshape(-1, n_rewards).tolist()
+    agreement = np.eye(n_rewards)
+    correlation = np.eye(n_rewards)
+    for j in range(n_rewards):
+        for k in range(n_rewards):
+            if j == k:
+                continue
+            both = [(row[j] > 0) == (row[k] > 0) for row in rows if row[j] != 0 and row[k] != 0]
+            agreement[j, k] = sum(both) / len(both) if both else 1.0
+            cross = sum(row[j] * row[k] for row in rows)
+            norm = math.sqrt(sum(row[j] ** 2 for row in rows) * sum(row[k] ** 2 for row in rows))
+            correlation[j, k] = cross / norm if norm > 0 else 0.0
+    close(groups.sign_agreement(drawn.group), agreement)
+    close(groups.within_group_correlation(drawn.group), correlation, atol=1e-9)
+
+
+def test_opposed_rewards_have_agreement_zero_and_correlation_minus_one():
+    scores = np.array([[[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]], [[2.0, 5.0], [3.0, 4.0], [3.0, 4.0]]])
+    group = rv.GroupRewards.from_arrays(scores)
+    close(groups.sign_agreement(group), [[1.0, 0.0], [0.0, 1.0]])
+    close(groups.within_group_correlation(group), [[1.0, -1.0], [-1.0, 1.0]])
+
+
+def test_slider_values_do_not_recompile():
+    group = groups.example_groups()
+    groups.advantages(group)
+    before = groups._attribution._cache_size()
+    for eps in (1e-4, 1e-3, 0.1):
+        for weights in ([1.0, 1.0, 1.0], [0.5, 2.0, 0.0]):
+            groups.advantages(group.with_weights(weights), eps=eps)
+    groups.advantages(group, ddof=0)
+    assert groups._attribution._cache_size() == before
+
+
+def test_advantages_compose_with_jit():
+    drawn = rv.GroupRewards.from_arrays(np.arange(24.0).reshape(2, 4, 3) % 5)
+    jitted = jax.jit(lambda g: groups.advantages(g))(drawn)
+    close(jitted, groups.advantages(drawn))
+
+
+# ---------------------------------------------------------------------------
+# Construction and bad input.
+
+
+def test_nan_score_is_named_with_a_mask_hint():
+    scores = np.ones((2, 3, 2))
+    scores[1, 2, 1] = np.nan
+    with pytest.raises(ValueError, match=r"prompt 1, sample 2, reward 'b'.*pass mask="):
+        rv.GroupRewards.from_arrays(scores, names=["a", "b"])
+    mask = np.ones((2, 3), bool)
+    mask[1, 2] = False
+    group = rv.GroupRewards.from_arrays(scores, mask, names=["a", "b"])  # masked: accepted
+    assert int(group.sizes[1]) == 2
+    with pytest.raises(ValueError, match=r"prompt 1, sample 2, reward 'b'") as error:
+        rv.GroupRewards.from_arrays(scores, np.ones((2, 3), bool), names=["a", "b"])
+    assert "pass mask=" not in str(error.value)
+
+
+def test_ragged_groups_without_a_mask_are_refused():
+    with pytest.raises(ValueError, match=r"ragged.*pass mask"):
+        rv.GroupRewards.from_arrays([[[1.0], [0.0]], [[1.0]]])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"scores": np.ones((2, 3))}, ValueError, "scores must have shape"),
+        ({"scores": np.ones((0, 3, 2))}, ValueError, "empty"),
+        ({"mask": np.ones((2, 2), bool)}, ValueError, r"mask must have shape .*\(2, 3\)"),
+        ({"mask": np.ones((2, 3))}, TypeError, "mask must be boolean"),
+        ({"mask": np.array([[True] * 3, [False] * 3])}, ValueError, "group 1 has no valid"),
+        ({"names": ["a"]}, ValueError, "names must have 2 entries"),
+        ({"names": ["a", "a"]}, ValueError, "unique"),
+        ({"names": "ab"}, TypeError, "names must be a sequence"),
+        ({"weights": [1.0, 2.0, 3.0]}, ValueError, r"one entry per reward \(2: \['a', 'b'\]\)"),
+        ({"weights": [1.0, np.nan]}, ValueError, "weights contains NaN"),
+        ({"weights": {"a": 1.0, "c": 2.0}}, ValueError, r"unknown reward\(s\) \['c'\]"),
+        ({"length": np.ones((2, 2))}, ValueError, "length must have shape"),
+        ({"length": -np.ones((2, 3))}, ValueError, "length must be non-negative"),
+        ({"gold": np.full((2, 3), np.nan)}, ValueError, "gold has a non-finite value at prompt 0"),
+        ({"step": [0, 1, 2]}, ValueError, "one training step per group"),
+        ({"step": [0.5, 1]}, TypeError, "step must hold integers"),
+        ({"prompt_ids": ["x"]}, ValueError, "prompt_ids must have one entry per group"),
+    ],
+)
+def test_from_arrays_validation(kwargs, error, message):
+    arguments = {"scores": np.ones((2, 3, 2)), "names": ["a", "b"], **kwargs}
+    with pytest.raises(error, match=message):
+        rv.GroupRewards.from_arrays(**arguments)
+
+
+def test_unknown_reward_names_and_bad_options():
+    group = rv.GroupRewards.from_arrays(np.ones((2, 3, 2)), names=["format", "accuracy"])
+    with pytest.raises(ValueError, match=r"unknown reward name 'length'.*\['format', 'accuracy'\]"):
+        group.reward("length")
+    with pytest.raises(ValueError, match=r"unknown reward\(s\) \['length'\]"):
+        group.with_weights({"length": 2.0})
+    with pytest.raises(ValueError, match="one entry per reward"):
+        group.with_weights([1.0])
+    with pytest.raises(ValueError, match="scheme must be one of"):
+        groups.advantages(group, scheme="sum")
+    with pytest.raises(ValueError, match="normalize must be one of"):
+        groups.advantages(group, normalize="var")
+    with pytest.raises(ValueError, match="ddof must be 1"):
+        groups.advantages(group, ddof=2)
+    with pytest.raises(ValueError, match="eps must be"):
+        groups.advantages(group, eps=-1.0)
+    with pytest.raises(TypeError, match="group must be a GroupRewards"):
+        groups.advantages(np.ones((2, 3, 2)))
+
+
+def test_with_weights_and_with_reward():
+    group = rv.GroupRewards.from_arrays(np.ones((1, 2, 2)), names=["a", "b"], weights=[2.0, 3.0])
+    close(group.with_weights({"b": 0.0}).weights, [2.0, 0.0])
+    replaced = group.with_reward("a", [[5.0, 6.0]])
+    close(replaced.scores[0, :, 0], [5.0, 6.0])
+    close(replaced.weights, [2.0, 3.0])
+    added = group.with_reward("c", [[1.0, 0.0]], weight=0.5)
+    assert added.names == ("a", "b", "c")
+    close(added.weights, [2.0, 3.0, 0.5])
+    with pytest.raises(ValueError, match=r"values for 'c' must have shape"):
+        group.with_reward("c", [1.0, 0.0])
+    with pytest.raises(ValueError, match="non-finite value at prompt 0, sample 1"):
+        group.with_reward("c", [[1.0, np.nan]])
+
+
+def test_from_dataframe_ragged_groups_steps_and_metadata():
+    rows = []
+    for step, prompt, n_samples in ((0, "p1", 3), (0, "p0", 2), (1, "p1", 1)):
+        for sample in range(n_samples):
+            for reward, value in (("acc", sample % 2), ("fmt", 1.0)):
+                rows.append(
+                    {
+                        "prompt": prompt,
+                        "sample": sample,
+                        "reward": reward,
+                        "score": value,
+                        "step": step,
+                        "length": 10.0 * sample + step,
+                        "gold": 0.5 * sample,
+                    }
+                )
+    group = rv.GroupRewards.from_dataframe(pd.DataFrame(rows), weights={"fmt": 0.1})
+    assert group.names == ("acc", "fmt")
+    assert group.prompt_ids == ("p0", "p1", "p1")  # by step, then prompt
+    np.testing.assert_array_equal(group.step, [0, 0, 1])
+    np.testing.assert_array_equal(group.mask, [[1, 1, 0], [1, 1, 1], [1, 0, 0]])
+    close(group.scores[1, :, 0], [0.0, 1.0, 0.0])
+    close(group.length[1], [0.0, 10.0, 20.0])
+    close(group.gold[0], [0.0, 0.5, 0.0])
+    close(group.weights, [1.0, 0.1])
+    again = rv.GroupRewards.from_dataframe(group.to_frame(), weights=[1.0, 0.1])
+    for field in ("scores", "mask", "weights", "step", "length", "gold"):
+        np.testing.assert_array_equal(getattr(again, field), getattr(group, field))
+    assert again.prompt_ids == group.prompt_ids
+
+
+def test_from_dataframe_errors():
+    frame = pd.DataFrame(
+        {"prompt": [0, 0, 0], "sample": [0, 0, 1], "reward": ["a", "b", "a"], "score": [1, 0, 1]}
+    )
+    with pytest.raises(ValueError, match=r"sample 1 has no score for reward 'b'"):
+        rv.GroupRewards.from_dataframe(frame)
+    twice = pd.concat([frame, frame.iloc[:1]])
+    with pytest.raises(ValueError, match=r"2 rows for reward 'a'"):
+        rv.GroupRewards.from_dataframe(twice)
+    with pytest.raises(ValueError, match=r"no column\(s\) \['score'\]"):
+        rv.GroupRewards.from_dataframe(frame.drop(columns="score"))
+    with pytest.raises(ValueError, match="no rows"):
+        rv.GroupRewards.from_dataframe(frame.iloc[:0])
+    nan = frame.assign(score=[1.0, np.nan, 1.0], prompt=["q7"] * 3, step=[3, 3, 3])
+    with pytest.raises(ValueError, match=r"prompt 'q7' at step 3, sample 0, reward 'b'"):
+        rv.GroupRewards.from_dataframe(nan)
+    with pytest.raises(TypeError, match="integer steps"):
+        rv.GroupRewards.from_dataframe(frame.assign(step=0.5))
+    full = pd.concat(
+        [frame, pd.DataFrame({"prompt": [0], "sample": [1], "reward": ["b"], "score": [0]})]
+    )
+    with pytest.raises(ValueError, match=r"column 'length' differs between the rows of one sample"):
+        rv.GroupRewards.from_dataframe(full.assign(length=[1, 2, 3, 3]))
+
+
+def test_example_and_npz_round_trip(tmp_path):
+    group = groups.example_groups()
+    assert group.names == ("format", "accuracy", "length")
+    assert group.group_size == 8 and group.length is not None and group.gold is not None
+    assert len(np.unique(np.asarray(group.step))) > 10
+    path = tmp_path / "groups.npz"
+    groups.write_npz(group, path)
+    again = groups.read_npz(path)
+    for field in ("scores", "mask", "weights", "step", "length", "gold"):
+        np.testing.assert_array_equal(getattr(again, field), getattr(group, field))
+    assert again.prompt_ids == group.prompt_ids and again.names == group.names
+    assert not list(tmp_path.glob(".*"))  # no temporary file left behind
+    with pytest.raises(ValueError, match="unknown example groups"):
+        groups.example_groups("nope")
+
+
+# ---------------------------------------------------------------------------
+# Transforms.
+
+
+@given(arrays(np.float64, (3, 4), elements=QUARTERS), QUARTERS)
+def test_preference_as_reward(reward, reference):
+    expected = [[1 / (1 + math.exp(-(r - reference))) for r in row] for row in reward]
+    close(groups.preference_as_reward(reward, reference), expected)
+    with pytest.raises(ValueError, match="reward contains NaN"):
+        groups.preference_as_reward([np.nan], 0.0)
+
+
+@given(
+    arrays(np.float64, (3, 5), elements=QUARTERS),
+    st.lists(st.integers(1, 5), min_size=3, max_size=3),
+    QUARTERS,
+)
+def test_clip_and_delta_process_rewards(rewards, lengths, threshold):
+    mask = np.arange(5)[None, :] < np.asarray(lengths)[:, None]
+    clipped = np.asarray(groups.clip_process_rewards(rewards, mask, threshold))
+    delta = np.asarray(groups.delta_process_rewards(rewards, mask))
+    for i, length in enumerate(lengths):
+        for t in range(5):
+            if t >= length:
+                assert clipped[i, t] == 0 and delta[i, t] == 0
+                continue
+            assert clipped[i, t] == min(rewards[i, t] - threshold, 0.0)
+            following = rewards[i, t + 1] if t + 1 < length else 0.0
+            assert delta[i, t] == pytest.approx(rewards[i, t] - following)
+            # Telescoping: the reward-to-go from any step is that step's reward.
+            assert sum(delta[i, t:length]) == pytest.approx(rewards[i, t])
+        assert clipped[i].sum() <= 0
+    with pytest.raises(ValueError, match="prefix"):
+        groups.delta_process_rewards(np.ones((1, 3)), np.array([[True, False, True]]))
+
+
+def loop_length_penalty(length, correct, mask):
+    out = np.zeros(length.shape)
+    for p in range(len(length)):
+        valid = [g for g in range(length.shape[1]) if mask[p, g]]
+        lo, hi = min(length[p, g] for g in valid), max(length[p, g] for g in valid)
+        for g in valid:
+            lam = 0.0 if hi == lo else 0.5 - (length[p, g] - lo) / (hi - lo)
+            out[p, g] = lam if correct[p, g] else min(0.0, lam)
+    return out
+
+
+@given(drawn_groups(max_rewards=1), st.data())
+def test_length_penalties(drawn, data):
+    shape = drawn.mask.shape
+    length = data.draw(arrays(np.float64, shape, elements=st.integers(1, 6).map(float)))
+    correct = data.draw(arrays(np.float64, shape, elements=st.sampled_from([0.0, 1.0])))
+    expected = loop_length_penalty(length, correct, drawn.mask)
+    close(groups.length_penalty(length, correct, drawn.mask), expected)
+    threshold = data.draw(st.sampled_from([0.0, 0.5, 1.0]))
+    gated = np.asarray(groups.gated_length_penalty(length, correct, drawn.mask, threshold, 2.0))
+    for p in range(shape[0]):
+        valid = [g for g in range(shape[1]) if drawn.mask[p, g]]
+        ratio = sum(correct[p, g] for g in valid) / len(valid)
+        for g in range(shape[1]):
+            if not drawn.mask[p, g]:
+                assert gated[p, g] == 0
+            elif ratio >= threshold:
+                assert gated[p, g] == pytest.approx(correct[p, g] + 2.0 * expected[p, g])
+            else:
+                assert gated[p, g] == correct[p, g]
+    with pytest.raises(ValueError, match="ratio_threshold must lie in"):
+        groups.gated_length_penalty(length, correct, drawn.mask, 1.5)
+
+
+def test_gated_accumulation():
+    result = groups.gated_accumulation([0.0, 0.5, 1.0, 0.9], [3.0, 3.0, 3.0, -1.0], threshold=0.9)
+    close(result, [0.0, 0.5, 4.0, -0.1])
+
+
+@given(drawn_groups(max_rewards=1), st.integers(1, 4), st.data())
+def test_difficulty_weighted_pass(drawn, n_tests, data):
+    shape = (*drawn.mask.shape, n_tests)
+    passed = data.draw(arrays(np.float64, shape, elements=st.sampled_from([0.0, 1.0])))
+    reward = np.asarray(groups.difficulty_weighted_pass(passed, drawn.mask))
+    for p in range(shape[0]):
+        valid = [g for g in range(shape[1]) if drawn.mask[p, g]]
+        difficulty = [1 - sum(passed[p, g, u] for g in valid) / len(valid) for u in range(n_tests)]
+        total = sum(difficulty)
+        weights = [d / total for d in difficulty] if total > 0 else [1 / n_tests] * n_tests
+        for g in range(shape[1]):
+            expected = (
+                sum(w * passed[p, g, u] for u, w in enumerate(weights)) if drawn.mask[p, g] else 0.0
+            )
+            assert reward[p, g] == pytest.approx(expected, abs=1e-12)
+    with pytest.raises(ValueError, match="passed must hold 0/1"):
+        groups.difficulty_weighted_pass(np.full((1, 2, 1), 2.0))
+
+
+def test_transform_effects():
+    group = groups.example_groups()
+    effects = groups.transform_effects(
+        group,
+        {
+            "identity": lambda g: g,
+            "no length": lambda g: g.with_weights({"length": 0.0}),
+            "PAR length": lambda g: g.with_reward(
+                "length", groups.preference_as_reward(g.reward("length"), 0.3)
+            ),
+        },
+    )
+    frame = effects.to_frame()
+    assert frame.index.tolist() == ["identity", "no length", "PAR length"]
+    assert frame.loc["identity", "correlation"] == pytest.approx(1.0)
+    assert frame.loc["identity", "sign flips"] == 0.0
+    close(effects.advantages[1], groups.advantages(group.with_weights({"length": 0.0})))
+    # Without the length reward, groups where accuracy and format tie carry no signal.
+    assert frame.loc["no length", "degenerate after"] > frame.loc["no length", "degenerate before"]
+    with pytest.raises(TypeError, match="must return a GroupRewards"):
+        groups.transform_effects(group, {"bad": lambda g: g.scores})
+    other = rv.GroupRewards.from_arrays(np.ones((1, 2, 3)))
+    with pytest.raises(ValueError, match="changed the samples"):
+        groups.transform_effects(group, {"other": other})
+    with pytest.raises(ValueError, match="transforms is empty"):
+        groups.transform_effects(group, {})
+
+
+def test_compare_advantages():
+    mask = np.array([[True, True, False]])
+    summary = groups.compare_advantages([[1.0, -1.0, 5.0]], [[2.0, 1.0, -5.0]], mask)
+    assert summary["sign flips"] == 0.5
+    assert summary["mean |change|"] == 1.5
+    assert summary["correlation"] == pytest.approx(1.0)  # two points always line up
+
+
+# ---------------------------------------------------------------------------
+# Hacking signals.
+
+
+def hacking_fixture(peak_step=6, n_steps=12, prompts=5, size=4, seed=0):
+    """Gold rises to ``peak_step`` then falls; the proxy rises throughout."""
+    rng = np.random.default_rng(seed)
+    step = np.repeat(np.arange(n_steps), prompts)
+    trend = np.where(step <= peak_step, step, 2 * peak_step - step).astype(float)
+    gold = trend[:, None] + rng.normal(0, 0.3, (len(step), size))
+    proxy = step[:, None] + rng.normal(0, 0.3, (len(step), size))
+    length = 100 + 10 * step[:, None] * rng.uniform(size=(len(step), size))
+    return rv.GroupRewards.from_arrays(
+        proxy[..., None], names=["rm"], gold=gold, step=step, length=length
+    )
+
+
+def test_proxy_gold_divergence_finds_the_peak_and_matches_loops():
+    group = hacking_fixture()
+    result = groups.proxy_gold_divergence(group, n_bootstrap=200, seed=1)
+    gold, proxy, mask, step = (
+        np.asarray(x) for x in (group.gold, group.total, group.mask, group.step)
+    )
+    for s in range(12):
+        rows = [p for p in range(len(step)) if step[p] == s]
+        means = [sum(gold[p, g] for g in range(4) if mask[p, g]) / 4 for p in rows]
+        assert result.gold[s] == pytest.approx(sum(means) / len(means))
+        proxies = [sum(proxy[p, g] for g in range(4)) / 4 for p in rows]
+        assert result.proxy[s] == pytest.approx(sum(proxies) / len(proxies))
+    assert result.diverged and result.step == 6
+    assert result.interval[0] <= 6 <= result.interval[1]
+    assert result.proxy_gain > 0 and result.gold_drop > 0
+    assert len(result.bootstrap_steps) == 200
+    # Same seed, same answer; the proxy can be a named reward.
+    again = groups.proxy_gold_divergence(group, "rm", n_bootstrap=200, seed=1)
+    np.testing.assert_array_equal(again.bootstrap_steps, result.bootstrap_steps)
+
+
+def test_proxy_gold_divergence_smoothing_and_no_divergence():
+    group = hacking_fixture()
+    smooth = groups.proxy_gold_divergence(group, window=3, n_bootstrap=50)
+    raw = groups.proxy_gold_divergence(group, n_bootstrap=50)
+    close(smooth.gold[1:-1], (raw.gold[:-2] + raw.gold[1:-1] + raw.gold[2:]) / 3)
+    close(smooth.gold[0], (raw.gold[0] + raw.gold[1]) / 2)
+    rising = hacking_fixture(peak_step=20)  # gold never turns down
+    result = groups.proxy_gold_divergence(rising, n_bootstrap=50)
+    assert not result.diverged and result.step is None
+
+
+def test_proxy_gold_divergence_errors():
+    group = hacking_fixture()
+    with pytest.raises(ValueError, match="no gold scores"):
+        groups.proxy_gold_divergence(rv.GroupRewards.from_arrays(np.ones((2, 2, 1)), step=[0, 1]))
+    with pytest.raises(ValueError, match="at least two training steps"):
+        groups.proxy_gold_divergence(
+            rv.GroupRewards.from_arrays(np.ones((2, 2, 1)), gold=np.ones((2, 2)))
+        )
+    with pytest.raises(ValueError, match="window must be odd"):
+        groups.proxy_gold_divergence(group, window=2)
+    with pytest.raises(ValueError, match="n_bootstrap must be a positive integer"):
+        groups.proxy_gold_divergence(group, n_bootstrap=0)
+    with pytest.raises(ValueError, match="unknown reward name 'gold'"):
+        groups.proxy_gold_divergence(group, "gold")
+
+
+@given(drawn_groups(), st.data())
+def test_length_correlation_drift_matches_loops(drawn, data):
+    shape = drawn.mask.shape
+    length = data.draw(arrays(np.float64, shape, elements=st.integers(1, 5).map(float)))
+    step = data.draw(st.lists(st.integers(0, 2), min_size=shape[0], max_size=shape[0]))
+    group = rv.GroupRewards.from_arrays(
+        drawn.scores, drawn.mask, weights=drawn.weights, length=length, step=step
+    )
+    frame = groups.length_correlation_drift(group)
+    totals = (np.where(drawn.mask[..., None], drawn.scores, 0) * drawn.weights).sum(-1)
+    columns = [*(drawn.scores[..., k] for k in range(drawn.scores.shape[-1])), totals]
+    assert frame.index.tolist() == sorted(set(step))
+
+    def centred(values, p):
+        samples = [g for g in range(shape[1]) if drawn.mask[p, g]]
+        column = [values[p, g] for g in samples]
+        if loop_flat(column):
+            return [0.0] * len(samples)
+        return [v - sum(column) / len(column) for v in column]
+
+    for s in sorted(set(step)):
+        for k, values in enumerate(columns):
+            cross = squares = length_squares = 0.0
+            for p in range(shape[0]):
+                if step[p] != s:
+                    continue
+                for a, b in zip(centred(values, p), centred(length, p), strict=True):
+                    cross += a * b
+                    squares += a * a
+                    length_squares += b * b
+            expected = (
+                cross / math.sqrt(squares * length_squares) if squares * length_squares > 0 else 0.0
+            )
+            assert frame.loc[s].iloc[k] == pytest.approx(expected, abs=1e-9)
+
+
+def test_length_correlation_drift_on_the_example_rises():
+    frame = groups.length_correlation_drift(groups.example_groups())
+    assert frame.attrs["slope"]["total"] > 0
+    with pytest.raises(ValueError, match="no completion lengths"):
+        groups.length_correlation_drift(rv.GroupRewards.from_arrays(np.ones((1, 2, 1))))
+
+
+@given(drawn_groups(), st.data())
+def test_saturation_matches_loops(drawn, data):
+    shape = drawn.scores.shape
+    step = data.draw(st.lists(st.integers(0, 2), min_size=shape[0], max_size=shape[0]))
+    group = rv.GroupRewards.from_arrays(drawn.scores, drawn.mask, step=step)
+    frame = groups.saturation(group)
+    for k, name in enumerate(group.names):
+        every = [
+            drawn.scores[p, g, k]
+            for p in range(shape[0])
+            for g in range(shape[1])
+            if drawn.mask[p, g]
+        ]
+        lo, hi = min(every), max(every)
+        for s in sorted(set(step)):
+            rows = [p for p in range(shape[0]) if step[p] == s]
+            values = [
+                drawn.scores[p, g, k] for p in rows for g in range(shape[1]) if drawn.mask[p, g]
+            ]
+            mean = sum(values) / len(values)
+            level = (mean - lo) / (hi - lo) if hi > lo else 0.0
+            flat = [
+                loop_flat([drawn.scores[p, g, k] for g in range(shape[1]) if drawn.mask[p, g]])
+                for p in rows
+            ]
+            assert frame.loc[s, (name, "level")] == pytest.approx(level, abs=1e-12)
+            assert frame.loc[s, (name, "degenerate")] == pytest.approx(sum(flat) / len(flat))

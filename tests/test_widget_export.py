@@ -1,0 +1,85 @@
+"""Every widget: one look, a static freeze() and an atomic export() for slides and handouts."""
+
+import json
+import re
+import shutil
+
+import plotly.graph_objects as go
+import pytest
+
+import rewardviz as rv
+from rewardviz.plots.style import TEMPLATE
+
+
+def data(figure):
+    return json.loads(figure.to_json())["data"]
+
+
+def widgets():
+    mdp, reward = rv.envs.gridworld(["S..", "..G"], gamma=0.9)
+    return {
+        "MDPExplorer": lambda: rv.widgets.MDPExplorer(mdp, reward),
+        "ShapingLab": lambda: rv.widgets.ShapingLab(mdp, reward),
+        "ComponentExplorer": lambda: rv.widgets.ComponentExplorer(rv.io.example_log()),
+        "GroupExplorer": lambda: rv.widgets.GroupExplorer(rv.groups.example_groups()),
+        "ExpressivityExplorer": lambda: rv.widgets.ExpressivityExplorer(),
+        "FormalismMapExplorer": lambda: rv.widgets.FormalismMapExplorer(),
+        "LandscapeExplorer": lambda: rv.widgets.LandscapeExplorer.from_example(
+            rv.landscape_examples.mountain_car(), resolution=16
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(widgets()))
+def test_every_widget_has_the_look_and_freezes_a_static_copy(name, tmp_path):
+    explorer = widgets()[name]()
+    assert isinstance(explorer.fig, go.FigureWidget)
+    assert explorer.fig.layout.template.layout.colorway == TEMPLATE.layout.colorway
+    assert explorer.status is not None and explorer.widget is not None
+    frozen = explorer.freeze()
+    assert type(frozen) is go.Figure
+    assert data(frozen) == data(explorer.fig)
+    page = explorer.export(tmp_path / "figure.html")
+    text = page.read_text()
+    assert not re.search(r"<script[^>]+src=\"https?://", text) and "Plotly.newPlot" in text
+    assert [p.name for p in tmp_path.iterdir()] == ["figure.html"]  # no temporary left
+
+
+def test_frozen_figure_does_not_follow_the_controls():
+    mdp, reward = rv.envs.gridworld(["S..", "..G"], gamma=0.9)
+    explorer = rv.widgets.MDPExplorer(mdp, reward)
+    frozen = explorer.freeze()
+    before = list(frozen.data[0].z[0])
+    explorer.gamma_slider.value = 0.3
+    assert list(frozen.data[0].z[0]) == before
+    assert list(explorer.fig.data[0].z[0]) != before
+
+
+def test_export_errors_are_clear(tmp_path):
+    explorer = rv.widgets.ExpressivityExplorer()
+    with pytest.raises(ValueError, match=r"must end in \.html, \.png, \.svg or \.pdf"):
+        explorer.export(tmp_path / "figure.gif")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        explorer.export(tmp_path / "missing" / "figure.html")
+    with pytest.raises(ValueError, match=r"has figures \['fig'\], not 'table'"):
+        explorer.freeze("table")
+
+
+def test_named_figures_of_multi_figure_widgets():
+    lab = rv.widgets.ShapingLab(*rv.envs.gridworld(["S..", "..G"], gamma=0.9))
+    assert type(lab.freeze("learning_fig")) is go.Figure
+    components = rv.widgets.ComponentExplorer(rv.io.example_log())
+    assert (
+        components.freeze("shares").to_plotly_json()["data"]
+        == (components.figs["shares"].to_plotly_json()["data"])
+    )
+
+
+@pytest.mark.parametrize("suffix", [".svg", ".png"])
+def test_static_image_export(suffix, tmp_path):
+    if shutil.which("chromium") is None and shutil.which("google-chrome") is None:
+        pytest.skip("static image export needs Chromium: apt-get install chromium (.ci/run does)")
+    explorer = rv.widgets.ExpressivityExplorer()
+    path = explorer.export(tmp_path / f"figure{suffix}")
+    head = path.read_bytes()[:64]
+    assert head.startswith(b"\x89PNG") if suffix == ".png" else b"<svg" in head or b"<?xml" in head

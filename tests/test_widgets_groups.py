@@ -1,0 +1,135 @@
+"""Tests of GroupExplorer: what it draws is the group's attribution, recomputed by hand here."""
+
+import math
+
+import numpy as np
+import pytest
+from test_widget_messages import assert_strict_json, sent_messages
+
+import rewardviz as rv
+from rewardviz import groups
+
+NAMES = ("format", "accuracy", "length")
+WEIGHTS = np.array([0.5, 1.0, 0.25])
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(3)
+    scores = np.stack(
+        [
+            rng.integers(0, 2, (6, 4)).astype(float),
+            rng.integers(0, 2, (6, 4)).astype(float),
+            rng.uniform(size=(6, 4)),
+        ],
+        axis=-1,
+    )
+    mask = np.ones((6, 4), bool)
+    mask[2, 3] = False
+    return scores, mask
+
+
+@pytest.fixture
+def explorer(data):
+    scores, mask = data
+    group = rv.GroupRewards.from_arrays(scores, mask, names=NAMES, weights=WEIGHTS)
+    return rv.widgets.GroupExplorer(group, index=2)
+
+
+def parts_by_hand(scores, mask, weights, index, eps=1e-4):
+    """Sum-then-normalise attribution of one group, with loops."""
+    samples = [g for g in range(scores.shape[1]) if mask[index, g]]
+    totals = [sum(w * scores[index, g, k] for k, w in enumerate(weights)) for g in samples]
+    n = len(samples)
+    out = np.full((scores.shape[1], scores.shape[2]), np.nan)
+    if all(t == totals[0] for t in totals):
+        out[samples] = 0.0
+        return out
+    mean_total = sum(totals) / n
+    std = math.sqrt(sum((t - mean_total) ** 2 for t in totals) / (n - 1))
+    for k, w in enumerate(weights):
+        column = [scores[index, g, k] for g in samples]
+        flat = all(v == column[0] for v in column)
+        for i, g in enumerate(samples):
+            centred = 0.0 if flat else column[i] - sum(column) / n
+            out[g, k] = w * centred / (std + eps)
+    return out
+
+
+def normalised_parts_by_hand(scores, mask, index, eps=1e-4):
+    """Normalise-then-sum attribution of one group, with loops."""
+    samples = [g for g in range(scores.shape[1]) if mask[index, g]]
+    n = len(samples)
+    out = np.full((scores.shape[1], scores.shape[2]), np.nan)
+    for k, w in enumerate(WEIGHTS):
+        column = [scores[index, g, k] for g in samples]
+        mean = sum(column) / n
+        std = math.sqrt(sum((v - mean) ** 2 for v in column) / (n - 1))
+        flat = all(v == column[0] for v in column)
+        for i, g in enumerate(samples):
+            out[g, k] = 0.0 if flat else w * (column[i] - mean) / (std + eps)
+    return out
+
+
+def drawn(explorer):
+    bars = [np.array(trace.y, dtype=float) for trace in explorer.fig.data[:-1]]
+    return np.stack(bars, axis=1)
+
+
+def test_starts_with_the_logs_weights_and_group(explorer, data):
+    scores, mask = data
+    np.testing.assert_allclose(drawn(explorer), parts_by_hand(scores, mask, WEIGHTS, 2))
+    assert "group 2" in explorer.fig.layout.title.text
+    assert explorer.state().weights == dict(zip(NAMES, WEIGHTS.tolist(), strict=True))
+    assert "carry no signal" in explorer.status.value
+    assert_strict_json(explorer.fig.to_plotly_json())
+
+
+def test_controls_redraw_in_place_without_recompiling(explorer, data):
+    scores, mask = data
+    traces = list(explorer.fig.data)
+    explorer.weight_sliders["length"].value = 1.5  # the top of its range
+    before = groups._attribution._cache_size()
+    explorer.weight_sliders["format"].value = 0.0
+    explorer.eps_slider.value = 1e-2
+    explorer.group_slider.value = 4
+    assert groups._attribution._cache_size() == before
+    assert list(explorer.fig.data) == traces
+    weights = np.array([0.0, 1.0, 1.5])
+    np.testing.assert_allclose(drawn(explorer), parts_by_hand(scores, mask, weights, 4, 1e-2))
+    messages = sent_messages(explorer.fig, lambda: setattr(explorer.group_slider, "value", 2))
+    for message in messages:
+        assert_strict_json(message)
+
+
+def test_scheme_and_normalisation(explorer, data):
+    explorer.normalize_toggle.value = "mean"
+    mean_parts = drawn(explorer)
+    explorer.scheme_dropdown.value = "normalize_then_sum"
+    np.testing.assert_allclose(drawn(explorer), mean_parts)  # centring only: schemes agree
+    explorer.normalize_toggle.value = "std"
+    scores, mask = data
+    np.testing.assert_allclose(drawn(explorer), normalised_parts_by_hand(scores, mask, 2))
+    state = explorer.state()
+    assert (state.scheme, state.normalize) == ("normalize_then_sum", "std")
+
+
+def test_all_weights_zero_make_every_group_degenerate(explorer):
+    for slider in explorer.weight_sliders.values():
+        slider.value = 0.0
+    assert explorer.state().degenerate_fraction == 1.0
+    assert "100.0%" in explorer.status.value
+    np.testing.assert_array_equal(np.nan_to_num(drawn(explorer)), 0.0)
+
+
+def test_bad_arguments(data):
+    scores, mask = data
+    group = rv.GroupRewards.from_arrays(scores, mask, names=NAMES)
+    with pytest.raises(TypeError, match="GroupRewards"):
+        rv.widgets.GroupExplorer(scores)
+    with pytest.raises(ValueError, match=r"index must lie in \[0, 5\]"):
+        rv.widgets.GroupExplorer(group, index=6)
+    with pytest.raises(ValueError, match="scheme must be one of"):
+        rv.widgets.GroupExplorer(group, scheme="sum")
+    explorer = rv.widgets.GroupExplorer(group)
+    assert explorer._repr_mimebundle_() is not None
