@@ -27,6 +27,7 @@ is the norm of that reward's standardised form, 1.
 from __future__ import annotations
 
 import dataclasses
+import os
 from functools import partial
 from typing import Literal
 
@@ -34,7 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rewardviz import _checks
+from rewardviz import _checks, _sharding
 from rewardviz.mdp import TabularMDP
 from rewardviz.policies import as_stochastic, uniform
 from rewardviz.rewards import HIGHEST, _expected_reward, check_reward
@@ -101,8 +102,40 @@ def canonicalize(
         (6, 2, 6)
     """
     reward = check_reward(mdp, reward)
+    if method == "dard":
+        _check_dard_memory(mdp, reward.shape[:-3], reward.dtype, "canonicalize")
     options = _canonical_options(mdp, method, state_dist, action_dist, policy)
     return _canonicalize(mdp, reward, method, options)
+
+
+def dard_memory_estimate(mdp: TabularMDP, batch_shape, dtype=np.float32) -> int:
+    """Bytes DARD's canonicalisation holds at once for a batch: ~4 ``[A, S, S]`` arrays per reward.
+
+    The reward, its ``T_A R_A`` products, the canonical reward and its Pearson terms, per
+    reward of the batch (:func:`pairwise` chunks instead, so it is bounded by
+    :data:`PAIRWISE_MEMORY`).
+    """
+    count = int(np.prod(batch_shape, dtype=np.int64)) if len(batch_shape) else 1
+    return 4 * count * mdp.n_actions * mdp.n_states**2 * np.dtype(dtype).itemsize
+
+
+def memory_limit() -> int:
+    """Half of this machine's physical memory: what one call may plan to hold at once."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):  # not POSIX: no refusal
+        return 2**62
+
+
+def _check_dard_memory(mdp: TabularMDP, batch_shape, dtype, caller: str) -> None:
+    estimate, limit = dard_memory_estimate(mdp, batch_shape, dtype), memory_limit()
+    if estimate > limit:
+        raise MemoryError(
+            f"{caller}(..., 'dard') on a batch of {tuple(batch_shape)} rewards with |S| = "
+            f"{mdp.n_states}, |A| = {mdp.n_actions} needs about {estimate / 2**30:.1f} GiB at "
+            f"once, more than half this machine's memory ({limit / 2**30:.1f} GiB). Split the "
+            "batch, or use rv.distances.pairwise(mdp, rewards, 'dard'), which works in chunks."
+        )
 
 
 def _canonical_options(mdp, method, state_dist, action_dist, policy) -> dict:
@@ -301,6 +334,9 @@ def _pearson_distance(mdp, reward_a, reward_b, method, state_dist, action_dist):
     reward_a = check_reward(mdp, reward_a, "reward_a")
     reward_b = check_reward(mdp, reward_b, "reward_b")
     _broadcastable(reward_a, reward_b)
+    if method == "dard":
+        batch = jnp.broadcast_shapes(reward_a.shape[:-3], reward_b.shape[:-3])
+        _check_dard_memory(mdp, (2, *batch), reward_a.dtype, "dard")
     options = _canonical_options(mdp, method, state_dist, action_dist, None)
     weights = _pearson_weights(mdp, method, options)
     return _pearson_kernel(mdp, reward_a, reward_b, method, options, weights)
@@ -404,6 +440,7 @@ def pairwise(
     method: Literal["epic", "dard", "starc"] = "epic",
     *,
     chunk_size: int | None = None,
+    devices=None,
     **options,
 ) -> jax.Array:
     """All distances between ``N`` rewards (``[N, S, A, S']``) as an ``[N, N]`` matrix.
@@ -413,7 +450,9 @@ def pairwise(
     intermediates, :data:`PAIRWISE_MEMORY`), then forms the matrix from a Gram product with full
     float32 precision (``HIGHEST``: reduced-precision GPU matmuls move EPIC by ~5e-3)
     or, for STARC with L1/L∞ metrics, from row-chunked differences. ``options`` are
-    those of :func:`epic`, :func:`dard` or :func:`starc`.
+    those of :func:`epic`, :func:`dard` or :func:`starc`. ``devices`` (None: every JAX
+    device; an integer ``n``: the first ``n``; or a list) splits the rewards across
+    devices with ``jax.sharding``; the matrix is the same.
     """
     rewards = check_reward(mdp, rewards, "rewards")
     if rewards.ndim != 4:
@@ -428,6 +467,12 @@ def pairwise(
     chunk_size = int(chunk_size)
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}.")
+    rewards, count = _sharding.put_batch(rewards, _sharding.mesh(devices))
+    matrix = _pairwise_matrix(mdp, rewards, method, chunk_size, options)
+    return matrix if matrix.shape[0] == count else matrix[:count, :count]
+
+
+def _pairwise_matrix(mdp, rewards, method, chunk_size, options):
     if method in ("epic", "dard"):
         allowed = {"state_dist", "action_dist"} if method == "epic" else {"action_dist"}
         _known_options(options, allowed, method)

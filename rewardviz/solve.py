@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rewardviz import _checks
+from rewardviz import _checks, _sharding
 from rewardviz.mdp import TabularMDP
 from rewardviz.policies import as_stochastic
 from rewardviz.rewards import HIGHEST, _expected_reward, check_reward
@@ -84,7 +84,12 @@ def _format_change(change) -> str:
 
 
 def value_iteration(
-    mdp: TabularMDP, reward, *, tol: float | None = None, max_iterations: int = 100_000
+    mdp: TabularMDP,
+    reward,
+    *,
+    tol: float | None = None,
+    max_iterations: int = 100_000,
+    devices=None,
 ) -> ValueIterationResult:
     """Optimal values by value iteration, for a batch of rewards at once.
 
@@ -101,6 +106,9 @@ def value_iteration(
         reward: ``[..., S, A, S']``.
         tol: accuracy; defaults to 1e-10 in float64, 1e-5 in float32.
         max_iterations: limit; reaching it raises :class:`ConvergenceError`.
+        devices: where a batch of rewards runs: None for every JAX device, an integer
+            ``n`` for the first ``n``, or a list of devices. With several, the batch is
+            split across them (``jax.sharding``); the results are the same.
 
     Example:
         >>> mdp, reward = rv.envs.stay_switch()
@@ -108,21 +116,39 @@ def value_iteration(
     """
     reward = check_reward(mdp, reward)
     tol = _tolerance(tol, mdp, reward)
-    result = _value_iteration(mdp, reward, tol, max_iterations=int(max_iterations))
+    batch_mesh = None if _traced(reward) or reward.ndim == 3 else _sharding.mesh(devices)
+    if batch_mesh is None:
+        result = _value_iteration(mdp, reward, tol, max_iterations=int(max_iterations))
+    else:
+        batch = reward.shape[:-3]
+        flat, count = _sharding.put_batch(reward.reshape(-1, *reward.shape[-3:]), batch_mesh)
+        result = _value_iteration(mdp, flat, tol, max_iterations=int(max_iterations))
+        result = dataclasses.replace(
+            result,
+            values=result.values[:count].reshape(*batch, mdp.n_states),
+            q_values=result.q_values[:count].reshape(*batch, mdp.n_states, mdp.n_actions),
+        )
     _raise_unless_converged(result, "value_iteration", max_iterations)
     return result
 
 
 def q_values(
-    mdp: TabularMDP, reward, *, tol: float | None = None, max_iterations: int = 100_000
+    mdp: TabularMDP,
+    reward,
+    *,
+    tol: float | None = None,
+    max_iterations: int = 100_000,
+    devices=None,
 ) -> jax.Array:
-    """Optimal Q-values ``Q*`` (``[..., S, A]``) by :func:`value_iteration`.
+    """Optimal Q-values ``Q*`` (``[..., S, A]``) by :func:`value_iteration` (``devices`` as there).
 
     Example:
         >>> mdp, reward = rv.envs.stay_switch()
         >>> rv.solve.q_values(mdp, reward)  # Q*(0, switch) = 1 / (1 - 0.9**2)  # doctest: +SKIP
     """
-    return value_iteration(mdp, reward, tol=tol, max_iterations=max_iterations).q_values
+    return value_iteration(
+        mdp, reward, tol=tol, max_iterations=max_iterations, devices=devices
+    ).q_values
 
 
 def optimal_policy(
@@ -132,6 +158,7 @@ def optimal_policy(
     tie_tolerance: float | None = None,
     tol: float | None = None,
     max_iterations: int = 100_000,
+    devices=None,
 ) -> jax.Array:
     """An optimal policy ``[..., S, A]``, uniform over all optimal actions.
 
@@ -139,7 +166,7 @@ def optimal_policy(
     to ``max(1, max|Q*|)``) of the best one gets equal probability. Terminal states,
     where every action is worth 0, get the uniform policy.
     """
-    q = q_values(mdp, reward, tol=tol, max_iterations=max_iterations)
+    q = q_values(mdp, reward, tol=tol, max_iterations=max_iterations, devices=devices)
     return greedy_policy(q, tie_tolerance=tie_tolerance)
 
 
@@ -202,7 +229,7 @@ def boltzmann_policy(q, temperature: float) -> jax.Array:
     return jax.nn.softmax(q / temperature, axis=-1)
 
 
-def policy_evaluation(mdp: TabularMDP, reward, policy) -> jax.Array:
+def policy_evaluation(mdp: TabularMDP, reward, policy, *, devices=None) -> jax.Array:
     """State values ``V^π`` (``[..., S]``) by an exact linear solve.
 
     Solves ``(I − γ P_π) V = r_π`` with ``P_π(s, s') = Σ_a π(a|s) T(s'|s, a)`` restricted
@@ -211,12 +238,26 @@ def policy_evaluation(mdp: TabularMDP, reward, policy) -> jax.Array:
     shares one factorisation.
 
     With ``γ = 1`` every state must reach a terminal state under ``π``; otherwise
-    a ``ValueError`` names the states that never do.
+    a ``ValueError`` names the states that never do. ``devices`` splits a batch across
+    JAX devices as in :func:`value_iteration`.
     """
     reward = check_reward(mdp, reward)
     policy = as_stochastic(mdp, policy)
     _check_terminates(mdp, policy)
-    values = _policy_evaluation(mdp, reward, policy)
+    batch = jnp.broadcast_shapes(reward.shape[:-3], policy.shape[:-2])
+    batch_mesh = None if _traced(reward, policy) or not batch else _sharding.mesh(devices)
+    if batch_mesh is None:
+        values = _policy_evaluation(mdp, reward, policy)
+    else:
+        # Broadcast and flatten both batches, then split the pairs across devices.
+        shape = mdp.n_states, mdp.n_actions
+        rewards = jnp.broadcast_to(reward, (*batch, *shape, mdp.n_states)).reshape(
+            -1, *shape, mdp.n_states
+        )
+        policies = jnp.broadcast_to(policy, (*batch, *shape)).reshape(-1, *shape)
+        rewards, count = _sharding.put_batch(rewards, batch_mesh)
+        policies, _ = _sharding.put_batch(policies, batch_mesh)
+        values = _policy_evaluation(mdp, rewards, policies)[:count].reshape(*batch, mdp.n_states)
     if not _traced(values):
         _checks.finite("the policy's values (singular Bellman system)", values)
     return values

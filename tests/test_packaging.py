@@ -48,7 +48,7 @@ LAYERS = {
 }  # fmt: skip
 ANALYSIS = {"shaping", "distances", "decompose", "io", "shapes", "landscape",
             "landscape_examples", "groups", "learning", "expressivity", "teaching"}  # fmt: skip
-CORE = {"mdp", "rewards", "policies", "solve", "envs", "_checks"}
+CORE = {"mdp", "rewards", "policies", "solve", "envs", "_checks", "_sharding", "_cache"}
 
 
 def layer_of(module: str) -> int:

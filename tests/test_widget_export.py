@@ -61,7 +61,7 @@ def test_export_errors_are_clear(tmp_path):
         explorer.export(tmp_path / "figure.gif")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         explorer.export(tmp_path / "missing" / "figure.html")
-    with pytest.raises(ValueError, match=r"has figures \['fig'\], not 'table'"):
+    with pytest.raises(ValueError, match=r"has figures \['fig', 'grid_fig'\], not 'table'"):
         explorer.freeze("table")
 
 

@@ -98,3 +98,24 @@ def test_formalism_map_explorer_selection_and_clicks():
     explorer.incomparable_toggle.value = True
     assert len([t for t in explorer.fig.data if t.mode == "lines"]) == len(fmap.relations)
     assert "text/plain" in explorer._repr_mimebundle_() or explorer._repr_mimebundle_()
+
+
+def test_explorer_draws_the_reward_found_on_a_grid():
+    explorer = rv.widgets.ExpressivityExplorer("open grid 2×2")
+    assert explorer._grid_box.layout.display is None  # a single policy is realisable
+    panels = [t for t in explorer.grid_fig.data if t.type == "heatmap"]
+    assert len(panels) == 4  # one panel per action
+    result = explorer.result()
+    table = result.reward.mean(-1)
+    shown = sorted(v for panel in panels for row in panel.z for v in row if v is not None)
+    np.testing.assert_allclose(shown, sorted(table.ravel()))
+    explorer.policy_picker.value = (
+        "up,up,up,up",
+        "right,right,right,right",
+        "down,down,down,down",
+        "left,left,left,left",
+    )
+    assert not explorer.result().realizable
+    assert explorer._grid_box.layout.display == "none"
+    explorer.environment_picker.value = "XOR (one-step bandit)"
+    assert explorer._grid_box.layout.display == "none"  # not a grid

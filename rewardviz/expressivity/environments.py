@@ -120,6 +120,10 @@ def teaching_cases() -> dict[str, Case]:
     room_policies = tuple(np.array(p) for p in ([1, 2, 1], [1, 2, 2], [2, 2, 1], [2, 2, 2]))
     entering_b = np.zeros((3, 3, 3))
     entering_b[:, :, 2] = 1.0
+    grid = open_grid(2, 2)
+    corner = np.zeros((4, 4, 4))
+    corner[:, :, 0] = 1.0  # entering the top-left cell
+    grid_policies = tuple(constant_direction_policies(grid))
     return {
         "XOR (one-step bandit)": Case(bandit, bandit_policies, mix_names, {
             "outer nonlinear: −(V − ½)², V = P(a1)": o.OuterNonlinear(first, lambda v: -((v - 0.5) ** 2)),
@@ -137,5 +141,9 @@ def teaching_cases() -> dict[str, Case]:
             rooms, room_policies, ("a, b, then a", "a, b, then stay", "b, a, b", "b forever"), {
                 "reward machine: 1 on reaching b after a": o.RewardMachineObjective(machine, ["", "a", "b"]),
                 "Markov: reward 1 on entering b": o.MarkovReward(entering_b),
+            }),
+        "open grid 2×2": Case(
+            grid, grid_policies, ("always up", "always right", "always down", "always left"), {
+                "Markov: reward 1 on entering the top-left cell": o.MarkovReward(corner),
             }),
     }  # fmt: skip

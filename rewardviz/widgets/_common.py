@@ -73,6 +73,19 @@ def figure_widget(figure: go.Figure | None = None) -> go.FigureWidget:
     return widget
 
 
+def replace_figure(target: go.FigureWidget, source: go.Figure) -> None:
+    """Show ``source`` in the on-screen ``target`` (new traces and layout, the package's look).
+
+    For a figure whose traces change in number or kind (another environment, another
+    grid); same-shaped updates should go through the plot builders' ``update_...``.
+    """
+    with target.batch_update():
+        target.data = ()
+        target.add_traces(source.data)
+        target.layout = source.layout
+        target.layout.template = TEMPLATE
+
+
 IMAGE_FORMATS = (".png", ".svg", ".pdf")
 
 

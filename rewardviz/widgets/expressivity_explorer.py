@@ -32,8 +32,9 @@ from rewardviz.plots.expressivity import (
     realization,
     update_realization,
 )
-from rewardviz.plots.style import TEMPLATE
-from rewardviz.widgets._common import StaticExport, error_html, figure_widget
+from rewardviz.plots.gridworld import gridworld
+from rewardviz.solve import optimal_policy
+from rewardviz.widgets._common import StaticExport, error_html, figure_widget, replace_figure
 
 MODES = ("acceptable policies", "objective")
 #: Above this many deterministic policies the picker would be unreadable.
@@ -52,6 +53,8 @@ class ExpressivityExplorer(StaticExport):
 
     Attributes:
         fig: the ``FigureWidget`` (reward heatmap and values, or certificate).
+        grid_fig: on grid environments, the reward found drawn on the grid with its
+            optimal policy (hidden otherwise).
         environment_picker, mode_buttons, variant_buttons, policy_picker, objective_picker:
             the controls; set their ``value`` to script the widget.
         certificate: an ``HTML`` pane with the answer in words.
@@ -64,6 +67,8 @@ class ExpressivityExplorer(StaticExport):
         >>> explorer.result().realizable
         False
     """
+
+    FIGURES = ("fig", "grid_fig")
 
     def __init__(
         self,
@@ -98,6 +103,8 @@ class ExpressivityExplorer(StaticExport):
         self.status = ipywidgets.HTML()
         self._fill_choices()
         self.fig = figure_widget(realization(self.case.mdp, self.result()))
+        self.grid_fig = figure_widget()
+        self._grid_box = ipywidgets.Box([self.grid_fig])
         for control in (self.mode_buttons, self.variant_buttons, self.policy_picker,
                         self.objective_picker):  # fmt: skip
             control.observe(self._refresh, names="value")
@@ -108,12 +115,15 @@ class ExpressivityExplorer(StaticExport):
                 ipywidgets.HBox([self.policy_picker, self.variant_buttons]),
                 self.objective_picker,
                 self.fig,
+                self._grid_box,
                 self.certificate,
                 self.status,
             ]
         )
         self._show_controls()
-        self._describe(self.result())
+        result = self.result()
+        self._describe(result)
+        self._draw_grid(result)
 
     @property
     def case(self) -> environments.Case:
@@ -169,7 +179,22 @@ class ExpressivityExplorer(StaticExport):
         with self.fig.batch_update():
             update_realization(self.fig, self.case.mdp, result)
         self._describe(result)
+        self._draw_grid(result)
         self.status.value = ""
+
+    def _draw_grid(self, result: Realization) -> None:
+        """On a grid environment, the reward found drawn on the grid (one panel per action)."""
+        mdp = self.case.mdp
+        shown = mdp.grid_shape is not None and result.realizable
+        self._grid_box.layout.display = None if shown else "none"
+        if not shown:
+            return
+        table = result.reward.mean(-1)  # r(s, a, ·) is constant over s'
+        policy = optimal_policy(mdp, result.reward)
+        replace_figure(
+            self.grid_fig,
+            gridworld(mdp, table, policy, title="The reward found r(s, a), and its optimal policy"),
+        )
 
     def _describe(self, result: Realization) -> None:
         self.certificate.value = f"<pre>{html.escape(str(result))}</pre>"
@@ -235,12 +260,9 @@ class FormalismMapExplorer(StaticExport):
         return self.widget._repr_mimebundle_(**kwargs)
 
     def _draw(self) -> None:
-        figure = formalism_map(self.map, show_incomparable=self.incomparable_toggle.value)
-        with self.fig.batch_update():
-            self.fig.data = ()
-            self.fig.add_traces(figure.data)
-            self.fig.layout = figure.layout
-            self.fig.layout.template = TEMPLATE
+        replace_figure(
+            self.fig, formalism_map(self.map, show_incomparable=self.incomparable_toggle.value)
+        )
         for trace in self.fig.data:
             if trace.mode == "markers+text":
                 trace.on_click(self._clicked_node)

@@ -1,0 +1,105 @@
+"""Reward batches split across several JAX devices give the one-device results.
+
+Four CPU devices are simulated with ``XLA_FLAGS=--xla_force_host_platform_device_count=4``,
+which must be set before JAX starts, so the comparison runs in a fresh interpreter.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax
+import pytest
+
+import rewardviz as rv
+from rewardviz import _sharding
+
+SCRIPT = textwrap.dedent(
+    """
+    import json
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import numpy as np
+    import rewardviz as rv
+    from rewardviz import _sharding
+
+    out = {"devices": len(jax.devices())}
+    mdp, _ = rv.envs.random_mdp(0, 9, 3, gamma=0.9)
+    rewards = rv.envs.random_reward(1, mdp, (7,))  # 7: padded to 8 over 4 devices
+    placed, count = _sharding.put_batch(rewards, _sharding.mesh(None))
+    out["placed_on"] = len(placed.sharding.device_set)
+    cases = {
+        "epic": ("epic", {}),
+        "dard": ("dard", {}),
+        "starc-epic-l2-linf": ("starc", {"canonical": "epic", "metric": float("inf")}),
+        "starc-val": ("starc", {"canonical": "val"}),
+        "starc-minimal-l1": ("starc", {"canonical": "minimal", "norm": 1, "metric": 1}),
+    }
+    for name, (method, options) in cases.items():
+        split = np.asarray(rv.distances.pairwise(mdp, rewards, method, **options))
+        single = np.asarray(rv.distances.pairwise(mdp, rewards, method, devices=1, **options))
+        out[name] = [list(split.shape), float(np.abs(split - single).max())]
+    batch = rewards.reshape(7, 1, 9, 3, 9)  # a deeper batch shape is kept
+    split = rv.solve.value_iteration(mdp, batch)
+    single = rv.solve.value_iteration(mdp, batch, devices=1)
+    difference = np.abs(np.asarray(split.values) - np.asarray(single.values)).max()
+    out["value_iteration"] = [list(split.values.shape), float(difference),
+                              int(split.iterations) == int(single.iterations)]
+    policy = rv.solve.optimal_policy(mdp, rewards, devices=2)
+    split = rv.solve.policy_evaluation(mdp, rewards, policy)
+    single = rv.solve.policy_evaluation(mdp, rewards, policy, devices=1)
+    difference = np.abs(np.asarray(split) - np.asarray(single)).max()
+    out["policy_evaluation"] = [list(split.shape), float(difference)]
+    print(json.dumps(out))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def four_devices():
+    environment = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    environment["JAX_PLATFORMS"] = "cpu"
+    run = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=environment, capture_output=True, text=True, timeout=600
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_the_batch_is_really_split(four_devices):
+    assert four_devices["devices"] == 4 and four_devices["placed_on"] == 4
+
+
+@pytest.mark.parametrize("name", ["epic", "dard", "starc-epic-l2-linf"])
+def test_pairwise_distances_are_identical(four_devices, name):
+    shape, difference = four_devices[name]
+    assert shape == [7, 7] and difference == 0.0
+
+
+@pytest.mark.parametrize("name", ["starc-val", "starc-minimal-l1"])
+def test_factored_starc_agrees_to_the_last_bit_or_so(four_devices, name):
+    # XLA vectorises the per-device share of the factored VAL/minimal path differently:
+    # the same sums, a different rounding order (seen: one ulp, 2.2e-16).
+    shape, difference = four_devices[name]
+    assert shape == [7, 7] and difference <= 4e-16
+
+
+def test_solvers_are_identical(four_devices):
+    shape, difference, same_iterations = four_devices["value_iteration"]
+    assert shape == [7, 1, 9] and difference == 0.0 and same_iterations
+    shape, difference = four_devices["policy_evaluation"]
+    assert shape == [7, 9] and difference == 0.0
+
+
+def test_device_choice_errors():
+    count = len(jax.devices())
+    with pytest.raises(ValueError, match=f"more devices than the {count}"):
+        _sharding.mesh(count + 1)
+    with pytest.raises(ValueError, match="non-empty subset"):
+        _sharding.mesh([])
+    assert _sharding.mesh(1) is None
+    mdp, reward = rv.envs.stay_switch()
+    with pytest.raises(ValueError, match="devices="):
+        rv.solve.value_iteration(mdp, reward[None], devices=count + 1)
