@@ -15,19 +15,19 @@ import jax.numpy as jnp
 import numpy as np
 
 import rewardviz as rv
-from benchmarks.harness import report
+from benchmarks.harness import report, size
 
 N_GROUPS, GROUP_SIZE, N_REWARDS = 126_600, 8, 4  # 1.0e6 valid samples
 DDOF, EPS = 1, 1e-4
 
 
-def synthetic_groups(seed: int = 0) -> rv.GroupRewards:
+def synthetic_groups(seed: int = 0, n_groups: int = N_GROUPS) -> rv.GroupRewards:
     rng = np.random.default_rng(seed)
-    shape = (N_GROUPS, GROUP_SIZE)
+    shape = (n_groups, GROUP_SIZE)
     scores = np.stack(
         [
             (rng.uniform(size=shape) < 0.9).astype(float),  # format: mostly satisfied
-            (rng.uniform(size=shape) < rng.uniform(size=(N_GROUPS, 1))).astype(float),  # accuracy
+            (rng.uniform(size=shape) < rng.uniform(size=(n_groups, 1))).astype(float),  # accuracy
             rng.uniform(0.0, 1.0, shape),  # length reward
             rng.normal(0.0, 1.0, shape),  # a learned preference model
         ],
@@ -64,7 +64,7 @@ def numpy_parts(scores, mask, weights, scheme):
 
 
 def run() -> list[dict]:
-    group = synthetic_groups()
+    group = synthetic_groups(n_groups=size(N_GROUPS, 12_660))
     scores, mask = np.asarray(group.scores), np.asarray(group.mask)
     weights = np.asarray(group.weights)
 
@@ -83,11 +83,15 @@ def run() -> list[dict]:
         return np.concatenate(results)
 
     samples = int(mask.sum())
+    sizes = {"P": len(mask), "G": GROUP_SIZE, "K": N_REWARDS, "samples": samples}
     row = report(
         f"advantages+attribution, 2 schemes, {samples:.1e} samples x {N_REWARDS}",
         jax_both,
         numpy_both,
         repeats=5,
+        sizes=sizes,
+        bytes_touched=scores.nbytes + mask.nbytes,
+        target_ratio=1.0,
     )
     rows = [row]
     for scheme in rv.groups.SCHEMES:
@@ -97,6 +101,8 @@ def run() -> list[dict]:
                 lambda scheme=scheme: rv.groups.attribution(group, scheme, ddof=DDOF, eps=EPS),
                 lambda scheme=scheme: numpy_parts(scores, mask, weights, scheme),
                 repeats=5,
+                sizes=sizes,
+                bytes_touched=scores.nbytes + mask.nbytes,
             )
         )
     return rows

@@ -1,7 +1,8 @@
 """Memory-bounded scale: pairwise distances for many rewards, and a 10⁸-step Parquet log.
 
-Each case runs in a fresh Python process so its peak resident memory (``ru_maxrss``)
-is its own, and is reported next to the size of its inputs:
+Each case runs in a fresh Python process so its peak resident memory (``VmHWM`` from
+``/proc/self/status``; ``ru_maxrss`` can carry the parent's high-water mark across
+``fork``) is its own, and is reported next to the size of its inputs:
 
 - pairwise EPIC for N = 2,000 rewards on |S| = 64, |A| = 4 (float32): 131 MB of rewards,
   a 16 MB matrix; canonicalisation is chunked (``PAIRWISE_MEMORY``) and the Gram product
@@ -26,17 +27,21 @@ import time
 
 PAIRWISE = textwrap.dedent(
     """
-    import resource, time, json
+    import time, json
     import numpy as np
+    def peak_mb():  # VmHWM: this process's own peak (ru_maxrss can carry the parent's)
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     import rewardviz as rv
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    baseline = peak_mb()
     mdp, _ = rv.envs.random_mdp(0, 64, 4, n_successors=8)
     rewards = rv.envs.random_reward(1, mdp, ({n},))
     start = time.perf_counter()
     matrix = np.asarray(rv.distances.pairwise(mdp, rewards, "{method}"))
     seconds = time.perf_counter() - start
-    print(json.dumps({{"seconds": seconds, "peak_rss_mb": resource.getrusage(
-        resource.RUSAGE_SELF).ru_maxrss / 1024, "finite": bool(np.isfinite(matrix).all()),
+    print(json.dumps({{"seconds": seconds, "peak_rss_mb": peak_mb(),
+        "finite": bool(np.isfinite(matrix).all()),
         "input_mb": rewards.size * 4 / 1e6, "baseline_rss_mb": baseline}}))
     """
 )
@@ -63,16 +68,20 @@ PARQUET_WRITE = textwrap.dedent(
 
 PARQUET_READ = textwrap.dedent(
     """
-    import resource, time, json
+    import time, json
     import numpy as np
+    def peak_mb():  # VmHWM: this process's own peak (ru_maxrss can carry the parent's)
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     import rewardviz as rv
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    baseline = peak_mb()
     start = time.perf_counter()
     log = rv.io.read_parquet_returns("{path}", gamma=0.99)
     seconds = time.perf_counter() - start
     shares = rv.decompose.variance_attribution(log)
     print(json.dumps({{"seconds": seconds, "episodes": int(log.n_episodes),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_mb(),
         "baseline_rss_mb": baseline}}))
     """
 )

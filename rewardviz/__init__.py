@@ -17,6 +17,7 @@ from rewardviz import (
     decompose,
     distances,
     envs,
+    experiments,
     expressivity,
     groups,
     io,
@@ -30,6 +31,7 @@ from rewardviz import (
     solve,
     teaching,
 )
+from rewardviz._cache import enable_compilation_cache
 from rewardviz.decompose import RewardLog
 from rewardviz.groups import GroupRewards
 from rewardviz.mdp import TabularMDP
@@ -41,7 +43,9 @@ __all__ = [
     "TabularMDP",
     "decompose",
     "distances",
+    "enable_compilation_cache",
     "envs",
+    "experiments",
     "expressivity",
     "groups",
     "io",

@@ -47,7 +47,8 @@ LAYERS = {
     "core": 0, "analysis": 1, "plots": 2, "widgets": 3, "top": 4,
 }  # fmt: skip
 ANALYSIS = {"shaping", "distances", "decompose", "io", "shapes", "landscape",
-            "landscape_examples", "groups", "learning", "expressivity", "teaching"}  # fmt: skip
+            "landscape_examples", "groups", "learning", "expressivity", "teaching",
+            "experiments"}  # fmt: skip
 CORE = {"mdp", "rewards", "policies", "solve", "envs", "_checks", "_sharding", "_cache"}
 
 

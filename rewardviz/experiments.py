@@ -1,0 +1,653 @@
+"""Experiments: the STARC regret-versus-distance study, batched and exact.
+
+Skalse et al. (ICLR 2024, "STARC: A general framework for quantifying differences between
+reward functions") test whether a reward distance predicts regret: across many random
+environments, interpolate between two random rewards, ``R(t) = (1 − t)·R1 + t·R2``, and
+compare every distance ``d(R1, R(t))`` with the normalised regret of optimising one
+reward when the other is the true one. :func:`interpolation_study` runs that experiment
+in a few jitted calls (one per chunk of environments), exactly:
+
+- Every canonicalisation is linear in the reward. EPIC and DARD (``[S, A, S']`` work per
+  reward, ``O(|A||S|³)`` for DARD) canonicalise each pair's two endpoints once and
+  interpolate the canonical rewards. VAL and the minimal canonicalisation work on the
+  ``[S, A]`` expected rewards of every point with per-MDP matrices computed once per
+  environment and shared by all its rewards.
+- The minimal canonicalisation is the closed-form projection of
+  :mod:`rewardviz.distances`, not a gradient-descent approximation.
+- Optimal values come from policy iteration with exact linear solves, which ends in a
+  handful of iterations on these MDPs where value iteration would need hundreds of sweeps
+  to reach the same accuracy.
+
+Environments (the generator, documented because results depend on it): environment
+``e`` draws from ``jax.random.fold_in(jax.random.key(seed), e)`` (independent streams;
+environment ``e`` is the same whatever ``n_envs`` is). Its transition kernel is sparse:
+each ``(s, a)`` reaches ``n_successors`` distinct states chosen uniformly at random,
+with Dirichlet(``concentration``) probabilities over them (:func:`rewardviz.envs.random_mdp`'s
+generator); the default 4 of 32 states leaves 87.5% of ``T`` zero. The start
+distribution is uniform, no state is terminal. Each reward pair has i.i.d. standard
+normal entries ``R(s, a, s')``, also on transitions ``T`` never makes, which is where
+EPIC and DARD (not invariant to S'-redistribution) and STARC's canonicalisations differ.
+
+This module draws nothing; :mod:`rewardviz.plots` shows the results.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Sequence
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from rewardviz.distances import (
+    _dard_canonical,
+    _epic_canonical,
+    _norm,
+    _pearson_standardise,
+    _starc_standardise,
+    _weighted_norm,
+    _weighted_sum,
+    _zero_tolerance,
+)
+from rewardviz.envs import _random_dynamics
+from rewardviz.mdp import TabularMDP
+from rewardviz.rewards import HIGHEST, _expected_reward
+from rewardviz.solve import DEFAULT_TIE_TOLERANCE, _continuation, _greedy
+
+#: Canonicalisations of the study; ``"none"`` standardises the raw reward.
+STUDY_CANONICALS = ("none", "epic", "dard", "val", "minimal")
+#: Norm and metric orders by their column-name spelling.
+ORDERS = {"l1": 1, "l2": 2, "linf": np.inf}
+#: Bytes of intermediate arrays one jitted chunk may hold; sets the default chunk size.
+STUDY_MEMORY = 256 * 2**20
+#: Intermediates of one environment, in units of its ``[pairs, steps, S·A·S']`` reward
+#: array: an estimate (the points, three canonical forms, standardised copies, one
+#: difference per metric), generous rather than measured per buffer.
+_ARRAYS_PER_ENV = 12
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class InterpolationStudy:
+    """Result of :func:`interpolation_study`.
+
+    Attributes:
+        frame: tidy table, one row per point: ``env``, ``pair``, ``step``, ``t``, one
+            column per distance ``d(R1, R(t))`` (``"{canonical}-{norm}-{metric}"`` such as
+            ``"val-l2-l2"``, and ``"epic-pearson"``), ``regret_forward`` (optimise
+            ``R(t)``, measured on ``R1``) and ``regret_backward`` (optimise ``R1``,
+            measured on ``R(t)``), both as :func:`rewardviz.distances.regret`.
+        transitions: ``[n_envs, S, A, S']`` transition kernels.
+        rewards: ``[n_envs, n_rewards, 2, S, A, S']`` the endpoints ``R1``, ``R2`` of each pair.
+        gamma: the discount of every environment.
+        seed: the seed everything was drawn from.
+        distances: the distance column names, in column order.
+    """
+
+    frame: pd.DataFrame
+    transitions: np.ndarray
+    rewards: np.ndarray
+    gamma: float
+    seed: int
+    distances: tuple[str, ...]
+
+    def mdp(self, env: int) -> TabularMDP:
+        """Environment ``env`` as a :class:`~rewardviz.mdp.TabularMDP` (uniform start)."""
+        return TabularMDP(self.transitions[int(env)], gamma=self.gamma)
+
+    def summary(
+        self,
+        regret: str = "regret_forward",
+        *,
+        n_bootstrap: int = 200,
+        level: float = 0.95,
+        seed: int = 0,
+    ) -> pd.DataFrame:
+        """Spearman rank correlation of each distance with ``regret``, with a bootstrap interval.
+
+        The correlation is taken over all points. The interval is a percentile interval
+        of ``n_bootstrap`` cluster-bootstrap resamples of whole environments (points of
+        one environment share its dynamics and reward pairs, so they are not
+        independent). Ties get mid-ranks, as in :func:`scipy.stats.spearmanr`.
+
+        Returns:
+            A DataFrame indexed by distance with columns ``spearman``, ``low``, ``high``,
+            sorted by ``spearman``, highest first. A correlation is NaN (with a warning)
+            where a distance or the regret is constant over the points, so undefined.
+        """
+        if regret not in ("regret_forward", "regret_backward"):
+            raise ValueError(
+                f"regret must be 'regret_forward' or 'regret_backward', got {regret!r}."
+            )
+        if int(n_bootstrap) < 1:
+            raise ValueError(f"n_bootstrap must be a positive integer, got {n_bootstrap}.")
+        if not 0 < level < 1:
+            raise ValueError(f"level must lie strictly between 0 and 1, got {level}.")
+        envs = self.frame["env"].to_numpy()
+        n_envs = int(envs.max()) + 1
+        draws = np.random.default_rng(seed).integers(0, n_envs, (int(n_bootstrap), n_envs))
+        counts = np.zeros((int(n_bootstrap), n_envs))
+        np.add.at(counts, (np.arange(int(n_bootstrap))[:, None], draws), 1)
+        weights = np.vstack([np.ones((1, len(envs))), counts[:, envs]])  # row 0: the data
+        target = _weighted_ranks(self.frame[regret].to_numpy(), weights)
+        rows = {}
+        for name in self.distances:
+            correlations = _weighted_pearson(
+                _weighted_ranks(self.frame[name].to_numpy(), weights), target, weights
+            )
+            tail = (1 - level) / 2
+            low, high = np.nanquantile(correlations[1:], [tail, 1 - tail])
+            rows[name] = (correlations[0], low, high)
+        table = pd.DataFrame.from_dict(rows, orient="index", columns=["spearman", "low", "high"])
+        undefined = table.index[table["spearman"].isna()].tolist()
+        if undefined:
+            warnings.warn(
+                f"rank correlation undefined (constant over the points) for {undefined}.",
+                stacklevel=2,
+            )
+        return table.sort_values("spearman", ascending=False)
+
+    def __repr__(self) -> str:
+        n_envs, n_states, n_actions, _ = self.transitions.shape
+        return (
+            f"InterpolationStudy(envs={n_envs}, pairs={self.rewards.shape[1]}, "
+            f"points={len(self.frame)}, states={n_states}, actions={n_actions}, "
+            f"gamma={self.gamma}, distances={len(self.distances)})"
+        )
+
+
+def interpolation_study(
+    n_envs: int = 128,
+    n_rewards: int = 8,
+    steps: int = 16,
+    n_states: int = 32,
+    n_actions: int = 4,
+    gamma: float = 0.95,
+    seed: int = 0,
+    canonicals: Sequence[str] = STUDY_CANONICALS,
+    norms: Sequence[str] = tuple(ORDERS),
+    metrics: Sequence[str] = tuple(ORDERS),
+    *,
+    n_successors: int | None = 4,
+    concentration: float = 1.0,
+    chunk_size: int | None = None,
+    progress: bool = True,
+) -> InterpolationStudy:
+    """STARC's regret-versus-distance experiment (Skalse et al., ICLR 2024, §6).
+
+    For each of ``n_envs`` random environments (see the module docstring for the
+    generator) and each of its ``n_rewards`` reward pairs ``(R1, R2)``, at ``steps``
+    points ``t`` evenly spaced in ``[0, 1]`` with ``R(t) = (1 − t)·R1 + t·R2``:
+
+    - the STARC distance ``‖s(R1) − s(R(t))‖_metric`` with ``s(R) = c(R)/‖c(R)‖_norm``
+      for every canonicalisation ``c`` in ``canonicals`` (``"none"`` is the identity;
+      ``"epic"``, ``"dard"``, ``"val"``, ``"minimal"`` as in
+      :func:`rewardviz.distances.canonicalize`, uniform coverage and policy), every
+      ``norm`` and every ``metric`` in ``"l1"``, ``"l2"``, ``"linf"``: equal to
+      :func:`rewardviz.distances.starc`; plus EPIC's Pearson form ``"epic-pearson"``
+      (:func:`rewardviz.distances.epic`) when ``"epic"`` is among ``canonicals``;
+    - ``regret_forward``: the regret on ``R1`` of a policy optimal for ``R(t)``, and
+      ``regret_backward``: the regret on ``R(t)`` of a policy optimal for ``R1``, both
+      ``(J(π*) − J(π̂)) / (max_π J − min_π J)`` as :func:`rewardviz.distances.regret`.
+
+    Environments are processed ``chunk_size`` at a time (by default as many as keep
+    intermediates within :data:`STUDY_MEMORY`, 256 MiB), each chunk one call of one jitted,
+    vmapped kernel, with a tqdm progress bar over chunks. Peak memory is that bound plus
+    the inputs and outputs: ``rewards`` (``n_envs·n_rewards·2·S²·A`` floats, 64 MiB in
+    float64 at the defaults) and the frame.
+
+    Args:
+        n_envs, n_rewards, steps: environments, reward pairs per environment, points per
+            pair (``steps ≥ 2``: ``t = 0`` and ``t = 1`` are included).
+        n_states, n_actions, gamma: size and discount of every environment (``γ < 1``).
+        seed: integer seed; the same seed gives the same study.
+        canonicals, norms, metrics: the combinations to compute (all by default: 45
+            STARC distances plus ``"epic-pearson"``).
+        n_successors: states each ``(s, a)`` can reach (``None``: all, a dense kernel).
+        concentration: Dirichlet parameter of the transition probabilities.
+        chunk_size: environments per jitted call.
+        progress: show a progress bar.
+
+    Example:
+        >>> study = rv.experiments.interpolation_study(4, 2, 5, 6, 2, progress=False)
+        >>> study.frame[["val-l2-l2", "regret_forward"]].shape
+        (40, 2)
+    """
+    n_envs = _positive("n_envs", n_envs)
+    n_rewards = _positive("n_rewards", n_rewards)
+    steps = _positive("steps", steps, minimum=2)
+    n_states = _positive("n_states", n_states)
+    n_actions = _positive("n_actions", n_actions)
+    gamma = float(gamma)
+    if not 0 <= gamma < 1:
+        raise ValueError(
+            f"gamma must lie in [0, 1), got {gamma}: the random environments have no "
+            "terminal states, so returns with gamma = 1 are infinite sums."
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be an integer, got {seed!r}.")
+    if n_successors is not None:
+        n_successors = _positive("n_successors", n_successors)
+        if n_successors > n_states:
+            raise ValueError(
+                f"n_successors must lie in 1..n_states = 1..{n_states}, got {n_successors}."
+            )
+    if not concentration > 0:
+        raise ValueError(f"concentration must be positive, got {concentration}.")
+    canonicals = _choices("canonicals", canonicals, STUDY_CANONICALS)
+    norms = _choices("norms", norms, tuple(ORDERS))
+    metrics = _choices("metrics", metrics, tuple(ORDERS))
+    spec = (canonicals, tuple(ORDERS[n] for n in norms), tuple(ORDERS[m] for m in metrics))
+    names = distance_names(canonicals, norms, metrics)
+
+    shape = (n_states, n_actions, n_states)
+    keys = jax.vmap(jax.random.fold_in, (None, 0))(jax.random.key(int(seed)), jnp.arange(n_envs))
+    transitions, rewards = _draw(keys, float(concentration), shape, n_successors, n_rewards)
+    # One validated MDP gives gamma, start and terminal leaves; every kernel is a proper
+    # stochastic matrix by construction, so the stack is built without re-validating each.
+    leaves, treedef = jax.tree_util.tree_flatten(TabularMDP(transitions[0], gamma=gamma))
+    stacked = jax.tree_util.tree_unflatten(
+        treedef, [transitions] + [jnp.broadcast_to(x, (n_envs, *x.shape)) for x in leaves[1:]]
+    )
+    ts = jnp.linspace(0, 1, steps, dtype=transitions.dtype)
+
+    if chunk_size is None:
+        per_env = _ARRAYS_PER_ENV * n_rewards * steps * np.prod(shape) * transitions.itemsize
+        chunk_size = int(max(1, min(n_envs, STUDY_MEMORY // per_env)))
+    chunk_size = _positive("chunk_size", chunk_size)
+
+    from tqdm.auto import tqdm  # a core dependency; imported here to keep import light
+
+    distances, regrets = [], []
+    starts = range(0, n_envs, chunk_size)
+    for start in tqdm(starts, desc="environments", unit="chunk", disable=not progress):
+        part = slice(start, min(start + chunk_size, n_envs))
+        chunk = jax.tree_util.tree_map(lambda leaf, part=part: leaf[part], stacked)
+        factors = _factorise(np.asarray(transitions[part]), gamma)
+        distances.append(np.asarray(_study_chunk(chunk, rewards[part], ts, spec, factors)))
+        regrets.append(np.asarray(_solve_regrets(chunk, rewards[part], ts)))
+    distances = np.concatenate(distances)  # [E, K, P, T]
+    regrets = np.concatenate(regrets)  # [E, 2, P, T]
+
+    env, pair, step = np.meshgrid(
+        np.arange(n_envs), np.arange(n_rewards), np.arange(steps), indexing="ij"
+    )
+    columns = {
+        "env": env.ravel(),
+        "pair": pair.ravel(),
+        "step": step.ravel(),
+        "t": np.broadcast_to(np.asarray(ts), env.shape).ravel(),
+    }
+    for index, name in enumerate(names):
+        columns[name] = distances[:, index].ravel()
+    columns["regret_forward"] = regrets[:, 0].ravel()
+    columns["regret_backward"] = regrets[:, 1].ravel()
+    return InterpolationStudy(
+        frame=pd.DataFrame(columns),
+        transitions=np.asarray(transitions),
+        rewards=np.asarray(rewards),
+        gamma=gamma,
+        seed=int(seed),
+        distances=names,
+    )
+
+
+def distance_names(
+    canonicals: Sequence[str] = STUDY_CANONICALS,
+    norms: Sequence[str] = tuple(ORDERS),
+    metrics: Sequence[str] = tuple(ORDERS),
+) -> tuple[str, ...]:
+    """Column names of the distances, in the study's order (``"epic-pearson"`` after EPIC's)."""
+    names = []
+    for canonical in canonicals:
+        names += [f"{canonical}-{n}-{m}" for n in norms for m in metrics]
+        if canonical == "epic":
+            names.append("epic-pearson")
+    return tuple(names)
+
+
+# ---------------------------------------------------------------------------
+# Jitted kernels.
+
+
+@partial(jax.jit, static_argnames=("shape", "n_successors", "n_rewards"))
+def _draw(keys, concentration, shape, n_successors, n_rewards):
+    """``[E, S, A, S']`` kernels and ``[E, n_rewards, 2, S, A, S']`` rewards, one key each."""
+
+    def draw(key):
+        dynamics_key, reward_key = jax.random.split(key)
+        transitions, _ = _random_dynamics(dynamics_key, concentration, shape, n_successors)
+        return transitions, jax.random.normal(reward_key, (n_rewards, 2, *shape))
+
+    return jax.vmap(draw)(keys)
+
+
+@partial(jax.jit, static_argnames=("spec",))
+def _study_chunk(mdps, rewards, ts, spec, factors):
+    """Distances ``[E, K, P, T]`` of a chunk of environments; ``factors`` from :func:`_factorise`."""
+    return jax.vmap(lambda mdp, pairs, factor: _environment(mdp, pairs, ts, spec, factor))(
+        mdps, rewards, factors
+    )
+
+
+def _factorise(transitions: np.ndarray, gamma: float) -> dict:
+    """Per-MDP matrices of VAL and the minimal canonicalisation, ``[E, ...]``, in numpy.
+
+    VAL's ``(I − γP_u)⁻¹`` (``P_u`` the uniform policy's state kernel) and the
+    pseudo-inverse of the weighted shaping design ``√w·(γT − I)`` with
+    ``w = 1/‖T(·|s, a)‖²`` (as :func:`rewardviz.shaping.potential_least_squares`). They
+    are computed here, once per environment, rather than inside the vmapped kernel:
+    XLA:CPU (jaxlib 0.10) intermittently deadlocks running batched LAPACK calls under
+    ``vmap`` beside large parallel fusions. The study's environments have no terminal
+    states, which keeps both matrices free of the terminal-state masking.
+    """
+    n_envs, n_states = transitions.shape[:2]
+    eye = np.eye(n_states)
+    val_inverse = np.linalg.inv(eye - gamma * transitions.mean(axis=2))
+    row_norm = (transitions**2).sum(-1).reshape(n_envs, -1)  # ‖T(·|s, a)‖², [E, S·A]
+    design = (gamma * transitions - eye[:, None, :]).reshape(n_envs, -1, n_states)
+    root = 1 / np.sqrt(row_norm)
+    dtype = transitions.dtype
+    cutoff = 10 * np.sqrt(max(design.shape[1:])) * np.finfo(dtype).eps
+    return {
+        "val_inverse": val_inverse.astype(dtype),
+        "design": design.astype(dtype),
+        "root_weight": root.astype(dtype),
+        "pseudo_inverse": np.linalg.pinv(root[..., None] * design, rtol=cutoff).astype(dtype),
+    }
+
+
+def _factored_levels(mdp, expected, factor, canonical):
+    """VAL or minimal canonical rewards as ``c(s, a)·g(s, a, s')``: ``c`` ``[..., S·A]``, ``g``.
+
+    VAL: ``c = r − V(s) + γ(TV)(s, a)`` with ``V = (I − γP_u)⁻¹ r_u``, ``g = 1``.
+    Minimal: ``c = r − (γTΦ − Φ)`` with ``Φ`` the weighted least-squares potential (one
+    step of iterative refinement, as :func:`rewardviz.shaping.potential_least_squares`),
+    ``g = T/‖T‖²``. Both are those of :func:`rewardviz.distances.canonicalize`.
+    """
+    transitions = mdp.transitions.astype(expected.dtype)
+    n_states = mdp.n_states
+    flat = expected.reshape(*expected.shape[:-2], -1)  # [..., S·A]
+    if canonical == "val":
+        values = jnp.matmul(expected.mean(-1), factor["val_inverse"].T, precision=HIGHEST)
+        following = jnp.matmul(values, transitions.reshape(-1, n_states).T, precision=HIGHEST)
+        levels = flat - jnp.repeat(values, mdp.n_actions, axis=-1) + mdp.gamma * following
+        return levels, jnp.ones_like(transitions)
+    design, root, inverse = factor["design"], factor["root_weight"], factor["pseudo_inverse"]
+    potential = jnp.zeros((*flat.shape[:-1], n_states), flat.dtype)
+    rest = flat
+    for _ in range(2):  # solve, then refine once on the residual
+        potential = potential + jnp.matmul(root * rest, inverse.T, precision=HIGHEST)
+        rest = flat - jnp.matmul(potential, design.T, precision=HIGHEST)
+    row_norm = jnp.sum(transitions**2, axis=-1, keepdims=True)
+    return rest, transitions / row_norm
+
+
+def _environment(mdp, pairs, ts, spec, factor):
+    """One environment: ``pairs`` ``[P, 2, S, A, S']``, points ``ts`` ``[T]``."""
+    canonicals, norms, metrics = spec
+    dtype = pairs.dtype
+    n_states, n_actions = mdp.n_states, mdp.n_actions
+
+    def interpolate(endpoints):  # [P, 2, ...] -> [P, T, ...], exact at t = 0 and 1
+        shape = (1, -1) + (1,) * (endpoints.ndim - 2)
+        t = ts.reshape(shape)
+        return (1 - t) * endpoints[:, None, 0] + t * endpoints[:, None, 1]
+
+    # Point t = 0 is R1 exactly ((1 − 0)·R1 + 0·R2): R1's standardised form is the first
+    # point's, so distances at t = 0 are 0 up to summation-order rounding (~1e-16).
+    points = interpolate(pairs)
+    flat_points = points.reshape(*points.shape[:2], -1)
+    expected = _expected_reward(mdp.transitions.astype(dtype), points)  # [P, T, S, A]
+    out = []
+    for canonical in canonicals:
+        if canonical in ("val", "minimal"):
+            # c(R) = c(s, a)·g(s, a, s'): every Lp norm of c·g over (s, a, s') is a weighted
+            # norm of c over (s, a) (g ≥ 0), so compare [S·A] coefficients only.
+            levels, profile = _factored_levels(mdp, expected, factor, canonical)
+            weights = {
+                1: profile.sum(-1).reshape(-1),
+                2: (profile**2).sum(-1).reshape(-1),
+                np.inf: profile.max(-1).reshape(-1),
+            }
+            for norm in norms:
+                size = _norm(flat_points, norm)
+                scale = _weighted_norm(levels, weights[norm], norm)
+                zero = scale <= _zero_tolerance(dtype) * size  # as rewardviz.distances
+                units = jnp.where(zero[..., None], 0, levels / jnp.where(zero, 1, scale)[..., None])
+                for metric in metrics:
+                    out.append(_weighted_norm(units[:, :1] - units, weights[metric], metric))
+            continue
+        if canonical == "none":
+            canonical_pairs = pairs
+        elif canonical == "epic":
+            uniform_states = jnp.full((n_states,), 1 / n_states, dtype)
+            uniform_actions = jnp.full((n_actions,), 1 / n_actions, dtype)
+            canonical_pairs = _epic_canonical(mdp, pairs, uniform_states, uniform_actions)
+        else:
+            uniform_actions = jnp.full((n_actions,), 1 / n_actions, dtype)
+            canonical_pairs = _dard_canonical(mdp, pairs, uniform_actions)
+        # Linear: canonicalise the endpoints once, interpolate the canonical rewards.
+        canonical_points = interpolate(canonical_pairs)
+        for norm in norms:
+            units = _starc_standardise(canonical_points, points, norm, mdp.dtype)
+            for metric in metrics:
+                out.append(_norm(units[:, :1] - units, metric))
+        if canonical == "epic":
+            weights = jnp.full(pairs.shape[-3:], 1 / (n_states**2 * n_actions), dtype)
+            units = _pearson_standardise(canonical_points, points, weights)
+            squared = _weighted_sum((units[:, :1] - units) ** 2, weights.reshape(-1))
+            out.append(0.5 * jnp.sqrt(squared))
+    return jnp.stack(out)
+
+
+def _expected_points(mdp, pairs, ts):
+    """Expected rewards ``[P, T, S, A]`` of the points (0 in terminal states); t = 0 is R1's."""
+    transitions = mdp.transitions.astype(pairs.dtype)
+    endpoints = jnp.where(~mdp.terminal[:, None], _expected_reward(transitions, pairs), 0)
+    t = ts[:, None, None]
+    return (1 - t) * endpoints[:, None, 0] + t * endpoints[:, None, 1]
+
+
+@partial(jax.jit, static_argnames=("max_steps",))
+def _policy_iteration_chunk(mdps, pairs, ts, max_steps):
+    """Optimal actions ``[E, 2, P, T, S]`` (index 0 for ``−R(t)``, 1 for ``R(t)``) and
+    whether every environment settled within ``max_steps`` policy-iteration steps."""
+
+    def environment(mdp, pairs):
+        expected = _expected_points(mdp, pairs, ts)
+        signed = jnp.stack([-expected, expected])
+
+        def step(carry):
+            count, actions, _ = carry
+            actions, changed = _improve(mdp, signed, actions)
+            return count + 1, actions, changed
+
+        start = (jnp.asarray(0), jnp.argmax(signed, axis=-1), jnp.asarray(True))
+        _, actions, changed = jax.lax.while_loop(
+            lambda carry: carry[2] & (carry[0] < max_steps), step, start
+        )
+        return actions, ~changed
+
+    actions, settled = jax.vmap(environment)(mdps, pairs)
+    return actions, jnp.all(settled)
+
+
+@jax.jit
+def _regret_chunk(mdps, pairs, ts, actions):
+    """Forward and backward regrets ``[E, 2, P, T]`` from optimal ``actions`` ``[E, 2, P, T, S]``."""
+
+    def environment(mdp, pairs, actions):
+        expected = _expected_points(mdp, pairs, ts)
+        low, _ = _optimal_from(mdp, -expected, actions[0])
+        high, best_policy = _optimal_from(mdp, expected, actions[1])
+        best, worst = _start_value(mdp, high), -_start_value(mdp, low)  # [P, T]
+        first_policy = best_policy[:, :1]  # optimal for R1 (t = 0), [P, 1, S, A]
+        forward = _start_value(
+            mdp, _evaluate(mdp, best_policy, jnp.broadcast_to(expected[:, :1], expected.shape))
+        )
+        backward = _start_value(
+            mdp, _evaluate(mdp, jnp.broadcast_to(first_policy, best_policy.shape), expected)
+        )
+        return jnp.stack(
+            [
+                _normalised(best[:, :1], worst[:, :1], forward),
+                _normalised(best, worst, backward),
+            ]
+        )
+
+    return jax.vmap(environment)(mdps, pairs, actions)
+
+
+def _solve_regrets(mdps, pairs, ts, max_steps: int = 200):
+    """Regrets ``[E, 2, P, T]`` of a chunk by policy iteration (Howard 1960) to convergence.
+
+    Each step evaluates the deterministic policies exactly (linear solves) and switches
+    a state's action only where another is better by more than rounding (64 ulps of
+    ``max|Q|``), so values rise strictly and iteration ends after a handful of steps;
+    then ``V = V*`` to rounding, where value iteration would need hundreds
+    of sweeps for the same accuracy. The optimal policy, ties included, is then that of
+    :func:`rewardviz.solve.optimal_policy`.
+    """
+    actions, settled = _policy_iteration_chunk(mdps, pairs, ts, max_steps)
+    if not bool(settled):
+        raise RuntimeError(
+            f"policy iteration did not settle within {max_steps} steps; this should not "
+            "happen for gamma < 1. Please report the arguments that caused it."
+        )
+    return _regret_chunk(mdps, pairs, ts, actions)
+
+
+def _normalised(best, worst, achieved):
+    """``(best − achieved)/(best − worst)`` clipped to [0, 1]; 0 when all policies tie.
+
+    The rule of :func:`rewardviz.distances.regret`.
+    """
+    span = best - worst
+    flat = span <= _zero_tolerance(span.dtype) * jnp.maximum(jnp.abs(best), jnp.abs(worst))
+    return jnp.where(flat, 0, jnp.clip((best - achieved) / jnp.where(flat, 1, span), 0, 1))
+
+
+def _start_value(mdp, values):
+    start = mdp.initial.astype(values.dtype)
+    return jnp.einsum("s,...s->...", start, values, precision=HIGHEST)
+
+
+def _evaluate(mdp, policy, expected):
+    """``V^π`` ``[..., S]`` of stochastic policies ``[..., S, A]`` on expected rewards ``[..., S, A]``."""
+    system = _continuation(mdp, policy, expected.dtype)
+    policy_reward = jnp.sum(policy * expected, axis=-1)
+    return _dominant_solve(system, policy_reward)
+
+
+def _dominant_solve(system, rhs):
+    """``x`` with ``system·x = rhs`` (``[..., S, S]``, ``[..., S]``) by Gauss–Jordan elimination.
+
+    ``I − γP_π`` with ``γ < 1`` is strictly diagonally dominant by rows, so elimination
+    without pivoting is stable (Golub & Van Loan, Matrix Computations, §3.4.10). Written
+    with array operations rather than :func:`jax.numpy.linalg.solve`: XLA:CPU (jaxlib
+    0.10) intermittently deadlocks running many batched LAPACK solves under ``vmap``.
+    """
+    augmented = jnp.concatenate([system, rhs[..., None]], axis=-1)  # [..., S, S + 1]
+    rows = jnp.arange(system.shape[-1])
+
+    def eliminate(k, a):
+        pivot = jax.lax.dynamic_index_in_dim(a, k, axis=-2, keepdims=False)  # row k
+        pivot = pivot / jax.lax.dynamic_index_in_dim(pivot, k, axis=-1)
+        column = jax.lax.dynamic_index_in_dim(a, k, axis=-1)  # [..., S, 1]
+        return jnp.where(
+            (rows == k)[:, None], pivot[..., None, :], a - column * pivot[..., None, :]
+        )
+
+    # A loop, not unrolled: the same speed here and a fraction of the compilation time.
+    return jax.lax.fori_loop(0, system.shape[-1], eliminate, augmented)[..., -1]
+
+
+def _q_of(mdp, expected, actions):
+    """``V^π`` ``[..., S]`` and ``Q^π`` ``[..., S, A]`` of deterministic ``actions`` ``[..., S]``.
+
+    Gathers and plain matrix products instead of the batched contractions of
+    :mod:`rewardviz.solve`, which XLA:CPU runs several times slower under ``vmap``.
+    """
+    dtype = expected.dtype
+    n_states = mdp.n_states
+    live = ~mdp.terminal
+    continuing = mdp.transitions.astype(dtype) * live[:, None, None] * live[None, None, :]
+    chosen = continuing[jnp.arange(n_states), actions]  # T(·|s, π(s)), [..., S, S]
+    system = jnp.eye(n_states, dtype=dtype) - mdp.gamma.astype(dtype) * chosen  # [..., S, S]
+    policy_reward = jnp.take_along_axis(expected, actions[..., None], axis=-1)[..., 0]
+    values = _dominant_solve(system, policy_reward)
+    following = jnp.matmul(values, continuing.reshape(-1, n_states).T, precision=HIGHEST)
+    q = expected + mdp.gamma.astype(dtype) * following.reshape(expected.shape)
+    return values, q
+
+
+def _improve(mdp, expected, actions):
+    """One policy-iteration step: new actions and whether any changed."""
+    _, q = _q_of(mdp, expected, actions)
+    current = jnp.take_along_axis(q, actions[..., None], axis=-1)[..., 0]
+    scale = jnp.maximum(1, jnp.max(jnp.abs(q), axis=(-2, -1), keepdims=True))[..., 0]
+    better = jnp.max(q, axis=-1) > current + 64 * jnp.finfo(q.dtype).eps * scale
+    return jnp.where(better, jnp.argmax(q, axis=-1), actions), jnp.any(better)
+
+
+def _optimal_from(mdp, expected, actions):
+    """Values ``[..., S]`` of optimal ``actions`` and the greedy policy with ties of ``Q*``."""
+    values, q = _q_of(mdp, expected, actions)
+    return values, _greedy(q, DEFAULT_TIE_TOLERANCE.get(np.dtype(q.dtype), 1e-4))
+
+
+# ---------------------------------------------------------------------------
+# Bootstrap ranks and validation.
+
+
+def _weighted_ranks(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Mid-ranks ``[B, n]`` of ``values`` ``[n]`` in each sample of multiplicities ``weights`` ``[B, n]``.
+
+    A point of multiplicity ``w`` stands for ``w`` copies; copies and ties share their
+    average rank. One sort for every sample: rank = weight strictly below the value's tie
+    group plus the average position within the group.
+    """
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    group_weight = np.add.reduceat(weights[:, order], starts, axis=1)  # [B, G]
+    below = np.cumsum(group_weight, axis=1) - group_weight
+    group_rank = below + (group_weight + 1) / 2
+    group_of = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(values)]))
+    ranks = np.empty_like(weights)
+    ranks[:, order] = group_rank[:, group_of]
+    return ranks
+
+
+def _weighted_pearson(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Pearson correlation ``[B]`` of rows of ``x``, ``y`` ``[B, n]`` under ``weights``; NaN if constant."""
+    total = weights.sum(axis=1, keepdims=True)
+    x = x - (weights * x).sum(axis=1, keepdims=True) / total
+    y = y - (weights * y).sum(axis=1, keepdims=True) / total
+    covariance = (weights * x * y).sum(axis=1)
+    scale = np.sqrt((weights * x**2).sum(axis=1) * (weights * y**2).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(scale > 0, covariance / np.where(scale > 0, scale, 1), np.nan)
+
+
+def _positive(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def _choices(name: str, values, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    values = (values,) if isinstance(values, str) else tuple(values)
+    unknown = [value for value in values if value not in allowed]
+    if unknown or not values:
+        raise ValueError(
+            f"{name} must be a non-empty selection of {allowed}, got {values!r}"
+            + (f" ({unknown} unknown)." if unknown else ".")
+        )
+    if len(set(values)) != len(values):
+        raise ValueError(f"{name} lists an entry twice: {values!r}.")
+    return values
