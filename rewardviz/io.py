@@ -670,12 +670,15 @@ def read_parquet_returns(
     more rows of a component than its length and raise an error; a duplicate that
     exactly fills a missing step cannot be told apart from a complete episode.
     """
-    _import_optional("pyarrow", "read_parquet_returns")
+    pyarrow = _import_optional("pyarrow", "read_parquet_returns")
     parquet = import_module("pyarrow.parquet")
     gamma = _checks.in_range("gamma", gamma, 0.0, 1.0)
     batch_size = _positive_int("batch_size", batch_size)
-    # pre_buffer=False: pyarrow would otherwise read ahead and hold most of the file.
-    file = parquet.ParquetFile(path, pre_buffer=False)
+    try:
+        # pre_buffer=False: pyarrow would otherwise read ahead and hold most of the file.
+        file = parquet.ParquetFile(path, pre_buffer=False)
+    except pyarrow.ArrowInvalid as error:
+        raise ValueError(f"{path} is not a readable Parquet file: {error}") from error
     _require_columns(path, [episode, step, component, value], file.schema_arrow.names)
     episodes: dict = {}
     names: dict = {}

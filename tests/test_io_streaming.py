@@ -69,5 +69,8 @@ def test_duplicates_and_nans_are_refused(tmp_path):
     table.to_parquet(tmp_path / "nan.parquet")
     with pytest.raises(ValueError, match=r"missing values|NaN"):
         rv.io.read_parquet_returns(tmp_path / "nan.parquet")
+    (tmp_path / "text.parquet").write_text("episode,step\n")
+    with pytest.raises(ValueError, match="not a readable Parquet file"):
+        rv.io.read_parquet_returns(tmp_path / "text.parquet")
     with pytest.raises(ValueError, match="gamma"):
         rv.io.read_parquet_returns(tmp_path / "dup.parquet", gamma=1.5)
