@@ -27,6 +27,8 @@ def mesh(devices: int | Sequence[jax.Device] | None = None) -> Mesh | None:
     a sequence of ``jax.Device`` objects.
     """
     available = jax.devices()
+    if isinstance(devices, bool):
+        raise TypeError("devices must be None, an integer or a list of devices, not a bool.")
     if devices is None:
         chosen = available
     elif isinstance(devices, (int, np.integer)) and not isinstance(devices, bool):

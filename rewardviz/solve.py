@@ -244,7 +244,13 @@ def policy_evaluation(mdp: TabularMDP, reward, policy, *, devices=None) -> jax.A
     reward = check_reward(mdp, reward)
     policy = as_stochastic(mdp, policy)
     _check_terminates(mdp, policy)
-    batch = jnp.broadcast_shapes(reward.shape[:-3], policy.shape[:-2])
+    try:
+        batch = jnp.broadcast_shapes(reward.shape[:-3], policy.shape[:-2])
+    except ValueError as error:
+        raise ValueError(
+            f"the batch shapes of reward {reward.shape[:-3]} and policy {policy.shape[:-2]} "
+            "do not broadcast; give one policy, one reward, or matching batches."
+        ) from error
     batch_mesh = None if _traced(reward, policy) or not batch else _sharding.mesh(devices)
     if batch_mesh is None:
         values = _policy_evaluation(mdp, reward, policy)

@@ -103,3 +103,12 @@ def test_device_choice_errors():
     mdp, reward = rv.envs.stay_switch()
     with pytest.raises(ValueError, match="devices="):
         rv.solve.value_iteration(mdp, reward[None], devices=count + 1)
+
+
+def test_policy_batches_that_do_not_broadcast_are_named():
+    mdp, reward = rv.envs.stay_switch()
+    rewards = jax.numpy.stack([reward, reward, reward])
+    with pytest.raises(ValueError, match=r"reward \(3,\) and policy \(2,\) do not broadcast"):
+        rv.solve.policy_evaluation(mdp, rewards, jax.numpy.full((2, 2, 2), 0.5))
+    with pytest.raises(TypeError, match="not a bool"):
+        _sharding.mesh(True)
