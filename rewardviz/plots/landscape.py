@@ -28,7 +28,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from rewardviz.landscape import Landscape, RewardDistribution
-from rewardviz.plots.decompose import COMPONENT_COLOURS, TOTAL_COLOUR, _batch
+from rewardviz.plots.decompose import TOTAL_COLOUR, _batch, _colour
 from rewardviz.plots.distances import OKABE_ITO
 from rewardviz.plots.gridworld import heatmap_cells
 
@@ -276,7 +276,7 @@ def dominance_map(land: Landscape, *, title: str | None = None) -> go.Figure:
     # A stepped colour scale: component k owns the band [k, k + 1] / count.
     scale = []
     for k in range(count):
-        colour = COMPONENT_COLOURS[k % len(COMPONENT_COLOURS)]
+        colour = _colour(k)
         scale += [[k / count, colour], [(k + 1) / count, colour]]
     figure = go.Figure(
         go.Heatmap(
@@ -468,10 +468,6 @@ def _cells(values: np.ndarray):
     """``values`` for a heatmap or contour: the array itself (sent as a binary buffer, fast)
     when finite, else :func:`rewardviz.plots.gridworld.heatmap_cells` (NaN is not JSON)."""
     return values if np.isfinite(values).all() else heatmap_cells(values)
-
-
-def _colour(k: int) -> str:
-    return COMPONENT_COLOURS[k % len(COMPONENT_COLOURS)]
 
 
 def _arrow_polylines(tails, vectors, widths) -> tuple[list, list]:
