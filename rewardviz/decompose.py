@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 
@@ -38,6 +39,14 @@ class RewardLog:
         positions: optional ``[E, T, 2]`` 2-D position (x, y) of the agent after each step
             (0 where masked), for state-space maps of a component.
         episode_info: per-episode metadata, each value an array of length ``E``.
+        steps: optional ``[E, T]`` int64 training step at which each entry was logged (0
+            where masked), e.g. TensorBoard's global step; None when the source has none.
+        wall_times: optional ``[E, T]`` float64 seconds since the Unix epoch at which each
+            entry was logged (0 where masked); None when unknown.
+
+    ``steps`` and ``wall_times`` are a real x axis for plots; the kernels never use them
+    and they stay read-only NumPy arrays on the host (int64 steps and float64 epoch
+    seconds would lose digits as float32 device arrays).
 
     Construct with :meth:`from_arrays`, :meth:`from_episodes` or :meth:`from_dataframe`.
     A logged total that differs from the weighted sum becomes an extra component named
@@ -51,11 +60,16 @@ class RewardLog:
     weights: jax.Array
     positions: jax.Array | None = None
     episode_info: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    steps: np.ndarray | None = None
+    wall_times: np.ndarray | None = None
 
     def __post_init__(self):
         # Metadata of a pytree is hashed and compared when a jitted kernel looks up its
         # cache; a plain dict of arrays can do neither.
         object.__setattr__(self, "episode_info", _EpisodeInfo(self.episode_info))
+        object.__setattr__(self, "steps", _read_only(self.steps, np.int64))
+        object.__setattr__(self, "wall_times", _read_only(self.wall_times, np.float64))
+        object.__setattr__(self, "_time_axis", _TimeAxis(self.steps, self.wall_times))
 
     # -- constructors -------------------------------------------------------------
 
@@ -71,11 +85,15 @@ class RewardLog:
         episode_info: Mapping[str, Sequence] | None = None,
         total_tolerance: float = 1e-6,
         positions=None,
+        steps=None,
+        wall_times=None,
     ) -> RewardLog:
         """A log from arrays: ``components`` ``[E, T, K]``, ``mask`` ``[E, T]`` (all true by default).
 
         ``positions`` ``[E, T, 2]`` optionally carries the agent's 2-D position after each
-        step (values at masked steps are ignored).
+        step (values at masked steps are ignored). ``steps`` ``[E, T]`` (integers) and
+        ``wall_times`` ``[E, T]`` (seconds since the Unix epoch) optionally carry when each
+        entry was logged; values at masked steps are ignored.
 
         ``total`` ``[E, T]`` is the reward that was logged; where it differs from the
         weighted sum by more than ``total_tolerance`` (relative to the largest absolute
@@ -151,6 +169,25 @@ class RewardLog:
                 )
             _finite_steps("positions", positions, mask, ("x", "y"))
             positions = jnp.asarray(np.where(mask[..., None], positions, 0.0), dtype=dtype)
+        if steps is not None:
+            steps = np.asarray(steps)
+            if steps.shape != (n_episodes, n_steps) or steps.dtype.kind not in "iu":
+                raise ValueError(
+                    f"steps must be integers of shape [episodes, steps] = "
+                    f"{(n_episodes, n_steps)}, got {steps.dtype} of shape {steps.shape}."
+                )
+            steps = np.where(mask, steps, 0)
+        if wall_times is not None:
+            # Not through float_array: epoch seconds need float64 even when JAX has no x64.
+            wall_times = np.asarray(wall_times)
+            if wall_times.shape != (n_episodes, n_steps) or wall_times.dtype.kind not in "fiu":
+                raise ValueError(
+                    f"wall_times must be numbers of shape [episodes, steps] = "
+                    f"{(n_episodes, n_steps)}, got {wall_times.dtype} of shape {wall_times.shape}."
+                )
+            wall_times = wall_times.astype(np.float64)
+            _finite_steps("wall_times", wall_times[..., None], mask, ("wall time",))
+            wall_times = np.where(mask, wall_times, 0.0)
         return cls(
             components=jnp.asarray(host, dtype=dtype),
             mask=jnp.asarray(mask),
@@ -158,6 +195,8 @@ class RewardLog:
             weights=jnp.asarray(weights, dtype=dtype),
             positions=positions,
             episode_info=info,
+            steps=steps,
+            wall_times=wall_times,
         )
 
     @classmethod
@@ -349,11 +388,86 @@ class _EpisodeInfo(Mapping):
         return repr(self._items)
 
 
-jax.tree_util.register_dataclass(
-    RewardLog,
-    data_fields=["components", "mask", "weights", "positions"],
-    meta_fields=["names", "episode_info"],
-)
+@typing.final
+class _TimeAxis:
+    """A log's ``steps`` and ``wall_times`` as pytree metadata, compared by content.
+
+    They are metadata rather than leaves so that they stay int64 and float64 on the host
+    and come back unchanged from a jitted function that returns a log. The hash looks at
+    shapes and a few entries only (cheap on every jitted call); equality compares
+    everything, and is immediate for a copied log, which shares the arrays.
+    """
+
+    def __init__(self, steps: np.ndarray | None, wall_times: np.ndarray | None):
+        self.arrays = (steps, wall_times)
+        self._hash = hash(tuple(_sketch(values) for values in self.arrays))
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, _TimeAxis):
+            return False
+        return self is other or all(
+            _same(mine, theirs) for mine, theirs in zip(self.arrays, other.arrays, strict=True)
+        )
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
+def _sketch(values: np.ndarray | None):
+    if values is None:
+        return None
+    flat = values.ravel()
+    return values.shape, flat[:8].tobytes(), flat[-8:].tobytes()
+
+
+def _same(first: np.ndarray | None, second: np.ndarray | None) -> bool:
+    if first is None or second is None:
+        return first is None and second is None
+    return first is second or np.array_equal(first, second)
+
+
+#: The arrays :func:`_read_only` made, by ``id``: a copied log shares them.
+_FROZEN: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
+
+
+def _read_only(values, dtype) -> np.ndarray | None:
+    """``values`` as a read-only array of ``dtype`` that no caller holds a writable view of.
+
+    An array this function made before (the same log copied by ``with_weights`` or
+    ``dataclasses.replace``) is shared; anything else is copied, since the caller's
+    array may change later.
+    """
+    if values is None:
+        return None
+    if _FROZEN.get(id(values)) is values and values.dtype == dtype:
+        return values
+    frozen = np.array(values, dtype=dtype)
+    frozen.setflags(write=False)
+    _FROZEN[id(frozen)] = frozen
+    return frozen
+
+
+_LEAVES = ("components", "mask", "weights", "positions")
+
+
+def _flatten_log(log: RewardLog):
+    leaves = [(jax.tree_util.GetAttrKey(name), getattr(log, name)) for name in _LEAVES]
+    return leaves, (log.names, log.episode_info, log._time_axis)
+
+
+def _unflatten_log(metadata, leaves) -> RewardLog:
+    names, episode_info, time_axis = metadata
+    steps, wall_times = time_axis.arrays
+    return RewardLog(
+        **dict(zip(_LEAVES, leaves, strict=True)),
+        names=names,
+        episode_info=episode_info,
+        steps=steps,
+        wall_times=wall_times,
+    )
+
+
+jax.tree_util.register_pytree_with_keys(RewardLog, _flatten_log, _unflatten_log)
 
 
 # ---------------------------------------------------------------------------

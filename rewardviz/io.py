@@ -1,24 +1,47 @@
 """Reward logs in and out of files and live environments: everything becomes a :class:`RewardLog`.
 
 Readers turn what training code leaves behind into a
-:class:`~rewardviz.decompose.RewardLog`: long-format tables (:func:`read_csv`,
-:func:`read_parquet`, one row per episode, step, component and value) and TensorBoard
-scalar logs (:func:`read_tensorboard`). :class:`RecordRewardComponents` and
-:func:`collect` record the reward terms a Gymnasium environment reports in ``info``.
+:class:`~rewardviz.decompose.RewardLog`:
+
+- long-format tables, one row per episode, step, component and value:
+  :func:`read_csv`, :func:`read_parquet` (streamed in record batches) and
+  :func:`read_parquet_returns` (per-episode returns only, for logs too long to hold);
+- TensorBoard event files (:func:`read_tensorboard`): plain scalars and rank-0 tensor
+  summaries, torch's ``add_scalars`` sub-runs, repeated steps (``duplicates=``, default
+  ``"keep"``) and restarts into the same directory (``on_restart=``, default
+  ``"error"``), with the step numbers and wall times kept in ``log.steps`` and
+  ``log.wall_times``;
+- Stable-Baselines3 ``Monitor`` files (:func:`read_sb3_monitor`): one episode per row,
+  the ``info_keywords`` columns as components.
+
+A reader given a layout it cannot read says what it found (columns, tags per run) and
+which reader fits instead. ``docs/formats.md`` lists exactly what each accepts.
+:class:`RecordRewardComponents` and :func:`collect` record the reward terms a Gymnasium
+environment reports in ``info``.
 
 This module only reads and records. It computes no statistics (see
 :mod:`rewardviz.decompose`), draws nothing, and never unpickles anything: pickle runs
-arbitrary code, so only CSV, Parquet and TensorBoard's protobuf events are read. pandas,
-pyarrow and tensorboard are imported inside the readers (``pip install
-"rewardviz[logs]"``); gymnasium is needed only to build a recorder (``pip install
-"rewardviz[gym]"``).
+arbitrary code, so only CSV, Parquet, JSON header lines and TensorBoard's protobuf
+events are read. pandas, pyarrow and tensorboard are imported inside the readers
+(``pip install "rewardviz[logs]"``); gymnasium is needed only to build a recorder
+(``pip install "rewardviz[gym]"``). Reading Monitor files needs pandas only, not
+Stable-Baselines3.
+
+Example:
+    >>> log = rv.io.read_tensorboard("runs/")  # every run's ``rewards/<term>`` tags
+    >>> log.names, log.steps.shape
+    (('ctrl', 'forward'), (2, 500))
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
+import os
 import pathlib
+import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from importlib import import_module
 from typing import Any
@@ -70,6 +93,11 @@ def read_csv(
     :func:`read_parquet`, which streams. See
     :meth:`~rewardviz.decompose.RewardLog.from_dataframe` for the rules on steps.
 
+    A directory, a TensorBoard event file, a Parquet file or a Stable-Baselines3 Monitor
+    file is refused with the reader that fits it; a table without the four columns is
+    refused naming the columns it has and, for a wide table (one column per component),
+    a Monitor table or a TensorBoard CSV export, how to read it instead.
+
     Example:
         ``episode,step,component,value`` rows such as ``0,0,forward,1.5``:
 
@@ -78,6 +106,7 @@ def read_csv(
         ('forward', 'ctrl')
     """
     pandas = _import_optional("pandas", "read_csv")
+    _refuse_other_formats(path, "read_csv")
     columns = [episode, step, component, value]
     try:
         header = pandas.read_csv(path, nrows=0)
@@ -131,10 +160,7 @@ def read_parquet(
     parquet = import_module("pyarrow.parquet")
     compute = import_module("pyarrow.compute")
     batch_size = _positive_int("batch_size", batch_size)
-    try:
-        file = parquet.ParquetFile(path, pre_buffer=False)  # no read-ahead of the file
-    except pyarrow.ArrowInvalid as error:
-        raise ValueError(f"{path} is not a readable Parquet file: {error}") from error
+    file = _parquet_file(path, pyarrow, parquet, "read_parquet")
     schema = file.schema_arrow
     _require_columns(path, [episode, step, component, value], schema.names)
     step_type, value_type = schema.field(step).type, schema.field(value).type
@@ -212,8 +238,23 @@ def read_parquet(
     return log_from_long_cube(cube, filled, episodes, names, total_name=total_name, weights=weights)
 
 
+def _parquet_file(path, pyarrow, parquet, reader: str):
+    """``path`` opened as a Parquet file, or an error saying what it is instead."""
+    location = pathlib.Path(path) if isinstance(path, str | os.PathLike) else None
+    if location is not None and location.is_dir():
+        raise ValueError(
+            f"{reader} reads one file, but {str(path)!r} is a directory{_format_hint(location)}"
+        )
+    try:
+        # pre_buffer=False: pyarrow would otherwise read ahead and hold most of the file.
+        return parquet.ParquetFile(path, pre_buffer=False)
+    except pyarrow.ArrowInvalid as error:
+        hint = _format_hint(location) if location is not None else "."
+        raise ValueError(f"{path} is not a readable Parquet file ({error}){hint}") from error
+
+
 # ---------------------------------------------------------------------------
-# TensorBoard.
+# Example logs and .npz files.
 
 
 #: Reward logs bundled with the package (``rewardviz/data/<name>.npz``).
@@ -243,17 +284,25 @@ def example_log(name: str = "hopper_random") -> RewardLog:
             names=[str(component) for component in stored["names"]],
             weights=stored["weights"],
             total=stored["total"],
+            steps=stored["steps"] if "steps" in stored else None,
+            wall_times=stored["wall_times"] if "wall_times" in stored else None,
         )
 
 
 def write_npz(log: RewardLog, path) -> None:
     """Save ``log`` as a plain ``.npz`` that :func:`example_log`-style loaders read back.
 
-    Written to a temporary file next to ``path`` and renamed, so a reader never sees a
-    half-written file.
+    The arrays ``components``, ``mask``, ``names``, ``weights`` and ``total``, and
+    ``steps`` and ``wall_times`` when the log has them. Written to a temporary file next
+    to ``path`` and renamed, so a reader never sees a half-written file.
     """
     path = pathlib.Path(path)
     temporary = path.with_name(f".{path.name}.partial")
+    time_axis = {
+        key: values
+        for key, values in (("steps", log.steps), ("wall_times", log.wall_times))
+        if values is not None
+    }
     with open(temporary, "wb") as handle:
         np.savez_compressed(
             handle,
@@ -262,8 +311,20 @@ def write_npz(log: RewardLog, path) -> None:
             names=np.array(log.names, dtype=str),
             weights=np.asarray(log.weights),
             total=np.asarray(log.total),
+            **time_axis,
         )
     temporary.replace(path)
+
+
+# ---------------------------------------------------------------------------
+# TensorBoard.
+
+
+#: What :func:`read_tensorboard` does with several values of a tag at one step.
+DUPLICATE_POLICIES = ("keep", "last", "mean", "error")
+
+#: What :func:`read_tensorboard` does when a tag's steps go back (a restarted run).
+RESTART_POLICIES = ("error", "last")
 
 
 def read_tensorboard(
@@ -271,6 +332,8 @@ def read_tensorboard(
     *,
     tags: Sequence[str] | None = None,
     prefixes: Sequence[str] = REWARD_TAG_PREFIXES,
+    duplicates: str = "keep",
+    on_restart: str = "error",
 ) -> RewardLog:
     """A log from the scalar reward tags of TensorBoard event files under ``logdir``.
 
@@ -279,103 +342,341 @@ def read_tensorboard(
     - every directory under ``logdir`` (``logdir`` included) that holds event files
       (``*tfevents*``) is one run, and each run becomes one episode, in sorted order;
       the run's path relative to ``logdir`` is kept in ``episode_info["run"]``;
+    - scalars are read both as plain values (``simple_value``: torch's and tensorboardX's
+      ``SummaryWriter``, TF1) and as rank-0 tensors of the ``scalars`` plugin
+      (``tensorboard.summary.Writer``, TF2's ``tf.summary.scalar``);
+    - torch's ``SummaryWriter.add_scalars(main_tag, {key: value})`` writes each key to a
+      sub-run ``<main_tag with / → _>_<key>`` holding the tag ``main_tag``: such a sub-run
+      is read as the tag ``<main_tag>/<key>`` of the run above it (whose own event file,
+      which ``SummaryWriter`` always writes, marks the layout), so
+      ``add_scalars("rewards", {"forward": ...})`` gives the component ``forward``;
     - each selected tag is one component, named by the tag without its prefix
       (``rewards/forward`` → ``forward``); by default every scalar tag starting with one
-      of ``prefixes`` is selected, or pass the exact ``tags``;
-    - the logged steps of a run, in increasing order, are the log's step axis: position
-      ``t`` is the run's ``t``-th logged step (the step numbers themselves are not
-      kept). Within a run every selected tag must be logged at the same steps; runs of
-      different lengths are masked.
+      of ``prefixes`` in any run is selected, or pass the exact ``tags``. A run holding
+      none of the selected tags is skipped (with a warning only when it holds no scalar
+      at all, as a crashed run does); a run holding some but not all is an error;
+    - the values of a run, in the order they were written (event files in the order
+      they were started), are the log's step axis: entry ``t`` is the run's ``t``-th
+      value. Every selected tag must give the same sequence of steps. The step numbers
+      and wall times are kept in ``log.steps`` and ``log.wall_times`` (for several tags,
+      the latest of their wall times); runs of different lengths are masked.
+
+    Several values of a tag at one step, as a CleanRL-style loop writes when several
+    sub-environments finish an episode at the same global step, follow ``duplicates``:
+    ``"keep"`` (the default: each value is its own entry, in the order written, so no
+    value is dropped and each finished episode stays one entry), ``"last"``,
+    ``"mean"`` (one entry per step, at the wall time of its last value) or ``"error"``.
+
+    A restart that writes into the same directory shows as a tag whose steps go back,
+    or as a newer event file starting at a step the tag has already reached. With
+    ``on_restart="error"`` (the default: the earlier values would otherwise be dropped)
+    that is an error naming the run, tag and steps; with ``"last"``, the values written
+    after the restart replace the earlier ones from the restart's first step on.
 
     Every selected tag becomes a component, so do not select a tag that holds the sum of
     the others (e.g. ``rewards/total``): list the terms with ``tags=``. With per-iteration
     episode means, as in Isaac Lab's ``Episode_Reward/<term>``, the steps are training
-    iterations. TensorBoard stores scalars as float32. All events are kept
-    (``size_guidance`` 0 for scalars).
+    iterations. Every event is read (nothing is sampled away, as TensorBoard's
+    ``size_guidance`` would); values are stored as float32 by most writers.
 
     Example:
         >>> log = rv.io.read_tensorboard("runs/", prefixes=["Episode_Reward/"])
         >>> log.episode_info["run"]
         array(['seed_0', 'seed_1'], dtype='<U6')
+        >>> cleanrl = rv.io.read_tensorboard("runs/", tags=["charts/episodic_return"])
+        >>> cleanrl.steps[0, :3]  # global steps; one entry per finished episode
+        array([1024, 1024, 2048])
     """
-    accumulator_module = _import_optional(
-        "tensorboard.backend.event_processing.event_accumulator", "read_tensorboard"
+    loader = _import_optional(
+        "tensorboard.backend.event_processing.event_file_loader", "read_tensorboard"
     )
+    duplicates = _choice("duplicates", duplicates, DUPLICATE_POLICIES)
+    on_restart = _choice("on_restart", on_restart, RESTART_POLICIES)
     root = pathlib.Path(logdir)
+    if not root.exists():
+        raise FileNotFoundError(f"logdir {str(logdir)!r} does not exist.")
     if not root.is_dir():
-        raise FileNotFoundError(f"logdir {str(logdir)!r} is not a directory.")
-    runs = sorted({path.parent for path in root.rglob("*tfevents*") if path.is_file()})
-    if not runs:
         raise ValueError(
-            f"no TensorBoard event files (names containing 'tfevents') under {str(logdir)!r}."
+            f"logdir {str(logdir)!r} is a file, not a log directory{_format_hint(root)}"
         )
+    event_files: dict[pathlib.Path, list[pathlib.Path]] = {}
+    for path in sorted(root.rglob("*tfevents*")):
+        # TensorBoard's profiler leaves empty placeholder files with this suffix.
+        if path.is_file() and not path.name.endswith(".profile-empty"):
+            event_files.setdefault(path.parent, []).append(path)
+    if not event_files:
+        raise ValueError(
+            f"no TensorBoard event files (names containing 'tfevents') under "
+            f"{str(logdir)!r}{_format_hint(root)}"
+        )
+    runs = {}
+    for directory, files in sorted(event_files.items()):
+        run_name = directory.relative_to(root).as_posix()
+        runs[run_name] = _read_run(run_name, files, loader)
+    runs = _with_add_scalars_folded(runs)
     prefixes = tuple(prefixes)
-    run_names = [path.relative_to(root).as_posix() for path in runs]
-    selected: tuple[str, ...] | None = None if tags is None else tuple(tags)
-    series = []  # per run: [K, T_run] values
-    for run, run_name in zip(runs, run_names, strict=True):
-        accumulator = accumulator_module.EventAccumulator(
-            str(run), size_guidance={accumulator_module.SCALARS: 0}
+    if tags is None:
+        selected = tuple(
+            sorted({tag for run in runs.values() for tag in run if tag.startswith(prefixes)})
         )
-        accumulator.Reload()
-        available = accumulator.Tags()[accumulator_module.SCALARS]
-        if tags is None:
-            matched = tuple(sorted(tag for tag in available if tag.startswith(prefixes)))
-            if not matched:
-                raise ValueError(
-                    f"run {run_name!r} has no scalar tag starting with {list(prefixes)}; its "
-                    f"scalar tags are {sorted(available)}. Pass tags=[...] or prefixes=[...]."
-                )
-            if selected is None:
-                selected = matched
-            elif matched != selected:
-                raise ValueError(
-                    f"run {run_name!r} has the reward tags {list(matched)} but run "
-                    f"{run_names[0]!r} has {list(selected)}; every run needs the same tags "
-                    "(choose them with tags=[...])."
-                )
-        missing = [tag for tag in selected if tag not in available]
-        if missing:
+        if not selected:
             raise ValueError(
-                f"run {run_name!r} has no scalar tag(s) {missing}; its scalar tags are "
-                f"{sorted(available)}."
+                f"no scalar tag starting with {list(prefixes)} in any run under "
+                f"{str(logdir)!r}; {_describe_tags(runs)}. Pass tags=[...] or prefixes=[...]."
             )
-        series.append(_aligned_scalars(accumulator, selected, run_name))
+    else:
+        selected = tuple(dict.fromkeys(str(tag) for tag in tags))
+        if not selected:
+            raise ValueError("tags is empty: name at least one scalar tag.")
     names = _component_names_of_tags(selected, prefixes)
-    lengths = [values.shape[1] for values in series]
-    components = np.zeros((len(runs), max(lengths), len(names)))
-    for e, values in enumerate(series):
-        components[e, : values.shape[1]] = values.T
-    mask = np.arange(max(lengths))[None, :] < np.asarray(lengths)[:, None]
+
+    kept, empty = [], []
+    for run_name, run in runs.items():
+        present = [tag for tag in selected if tag in run]
+        if not present:
+            if not run:
+                empty.append(run_name)
+            continue
+        if len(present) < len(selected):
+            missing = [tag for tag in selected if tag not in run]
+            raise ValueError(
+                f"run {run_name!r} has the tags {present} but not {missing}; every run needs "
+                f"all the selected tags or none; {_describe_tags(runs)}. Choose the tags with "
+                "tags=[...] (or move the run out of the directory)."
+            )
+        kept.append(run_name)
+    if not kept:
+        raise ValueError(
+            f"no scalar tag(s) {list(selected)} in any run under {str(logdir)!r}; "
+            f"{_describe_tags(runs)}."
+        )
+    if empty:
+        warnings.warn(
+            f"skipped {len(empty)} run(s) under {str(logdir)!r} whose event files hold no "
+            f"scalar at all (crashed or not started yet?): {empty}.",
+            stacklevel=2,
+        )
+
+    series = [
+        _aligned_series(runs[run_name], selected, run_name, duplicates, on_restart)
+        for run_name in kept
+    ]
+    lengths = [len(steps) for steps, _, _ in series]
+    shape = (len(kept), max(lengths))
+    components = np.zeros((*shape, len(names)))
+    steps = np.zeros(shape, dtype=np.int64)
+    wall_times = np.zeros(shape)
+    for e, (run_steps, run_times, values) in enumerate(series):
+        components[e, : lengths[e]] = values
+        steps[e, : lengths[e]] = run_steps
+        wall_times[e, : lengths[e]] = run_times
+    mask = np.arange(shape[1])[None, :] < np.asarray(lengths)[:, None]
     return RewardLog.from_arrays(
-        components, mask, names=names, episode_info={"run": np.asarray(run_names)}
+        components,
+        mask,
+        names=names,
+        episode_info={"run": np.asarray(kept)},
+        steps=steps,
+        wall_times=wall_times,
     )
 
 
-def _aligned_scalars(accumulator, tags: Sequence[str], run_name: str) -> np.ndarray:
-    """``[K, T]`` values of ``tags`` in one run, checking that they share their steps."""
-    steps_of_first = None
-    rows = []
-    for tag in tags:
-        events = accumulator.Scalars(tag)
-        steps = np.array([event.step for event in events])
-        if (np.diff(steps) <= 0).any():
-            raise ValueError(
-                f"tag {tag!r} in run {run_name!r} has steps out of order or logged twice; "
-                "write each step once per tag (or give each restart its own run directory)."
-            )
-        if steps_of_first is None:
-            steps_of_first = steps
-        elif not np.array_equal(steps, steps_of_first):
+@dataclasses.dataclass
+class _ScalarSeries:
+    """One tag's values in one run, in the order written, and the event file of each."""
+
+    origin: str  # e.g. "tag 'rewards/a' in run 'seed_0'", for messages
+    files: list[str] = dataclasses.field(default_factory=list)
+    steps: list[int] = dataclasses.field(default_factory=list)
+    wall_times: list[float] = dataclasses.field(default_factory=list)
+    values: list[float] = dataclasses.field(default_factory=list)
+
+    def append(self, file: str, step: int, wall_time: float, value: float) -> None:
+        self.files.append(file)
+        self.steps.append(step)
+        self.wall_times.append(wall_time)
+        self.values.append(value)
+
+
+def _read_run(run_name: str, files: Sequence[pathlib.Path], loader) -> dict[str, _ScalarSeries]:
+    """Every scalar tag of one run directory, its event files taken in the order they started."""
+    tensor_util = import_module("tensorboard.util.tensor_util")
+    loaded = [(path, list(loader.LegacyEventFileLoader(str(path)).Load())) for path in files]
+    # A writer's first event (the file version) is stamped when the writer starts; file
+    # names carry only whole seconds, too coarse for two writers started together.
+    loaded.sort(key=lambda item: (item[1][0].wall_time if item[1] else np.inf, item[0].name))
+    series: dict[str, _ScalarSeries] = {}
+    plugin_of: dict[str, str] = {}  # a tensor's plugin is named only in its tag's first event
+    for path, events in loaded:
+        for event in events:
+            for value in event.summary.value:
+                if value.metadata.plugin_data.plugin_name:
+                    plugin_of.setdefault(value.tag, value.metadata.plugin_data.plugin_name)
+                kind = value.WhichOneof("value")
+                if kind == "simple_value":
+                    number = float(value.simple_value)
+                elif (
+                    kind == "tensor"
+                    and plugin_of.get(value.tag) == "scalars"
+                    and not value.tensor.tensor_shape.dim
+                ):
+                    number = float(tensor_util.make_ndarray(value.tensor))
+                else:
+                    continue  # images, histograms, text, ...: not scalars
+                if value.tag not in series:
+                    series[value.tag] = _ScalarSeries(f"tag {value.tag!r} in run {run_name!r}")
+                series[value.tag].append(path.name, event.step, event.wall_time, number)
+    return series
+
+
+def _with_add_scalars_folded(
+    runs: dict[str, dict[str, _ScalarSeries]],
+) -> dict[str, dict[str, _ScalarSeries]]:
+    """Runs with torch's ``add_scalars`` sub-runs read as tags of the run above them.
+
+    ``add_scalars(main_tag, {key: value})`` writes ``key`` to the run directory
+    ``<parent>/<main_tag with / → _>_<key>`` under the tag ``main_tag``. A run all of
+    whose tags fit that pattern under its nearest ancestor run becomes the tags
+    ``<main_tag>/<key>`` of that ancestor.
+    """
+    folded = {name: dict(series) for name, series in runs.items()}
+    for name, series in runs.items():
+        parent = _add_scalars_parent(name, series, runs)
+        if parent is None:
+            continue
+        relative = name if parent == "." else name[len(parent) + 1 :]
+        for tag, values in series.items():
+            merged = f"{tag}/{relative[len(tag.replace('/', '_')) + 1 :]}"
+            if merged in folded[parent]:
+                raise ValueError(
+                    f"run {parent!r} has the tag {merged!r} twice: logged directly and by "
+                    f"add_scalars({tag!r}, ...) in the sub-run {name!r}; move one of them out "
+                    "of the directory."
+                )
+            values.origin = f"tag {merged!r} of run {parent!r} (add_scalars sub-run {name!r})"
+            folded[parent][merged] = values
+        del folded[name]
+    return folded
+
+
+def _add_scalars_parent(
+    name: str, series: Mapping[str, _ScalarSeries], runs: Mapping[str, object]
+) -> str | None:
+    """The run whose ``add_scalars`` wrote the run ``name``, or None if it is a run itself."""
+    if name == "." or not series:
+        return None
+    parts = name.split("/")
+    for cut in range(len(parts) - 1, -1, -1):  # nearest ancestor run first
+        parent = "/".join(parts[:cut]) or "."
+        if parent not in runs:
+            continue
+        relative = "/".join(parts[cut:])
+        written_by_add_scalars = all(
+            relative.startswith(f"{tag.replace('/', '_')}_")
+            and len(relative) > len(tag.replace("/", "_")) + 1
+            for tag in series
+        )
+        return parent if written_by_add_scalars else None
+    return None
+
+
+def _aligned_series(
+    run: Mapping[str, _ScalarSeries],
+    tags: Sequence[str],
+    run_name: str,
+    duplicates: str,
+    on_restart: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steps ``[T]``, wall times ``[T]`` and values ``[T, K]`` of ``tags`` in one run."""
+    resolved = [_resolved(run[tag], duplicates, on_restart) for tag in tags]
+    steps, wall_times, _ = resolved[0]
+    for tag, (other_steps, other_times, _) in zip(tags[1:], resolved[1:], strict=True):
+        if not np.array_equal(other_steps, steps):
+            position = _first_difference(steps, other_steps)
             raise ValueError(
                 f"tags {tags[0]!r} and {tag!r} in run {run_name!r} were logged at different "
-                f"steps ({len(steps_of_first)} and {len(steps)} steps); every selected tag "
-                "must be logged at the same steps (choose the tags with tags=[...])."
+                f"steps ({len(steps)} and {len(other_steps)} entries; entry {position} is "
+                f"step {_entry(steps, position)} and step {_entry(other_steps, position)}); "
+                "every selected tag must be logged at the same steps (choose the tags with "
+                "tags=[...], or duplicates='mean' if only the number of values per step "
+                "differs)."
             )
-        rows.append([event.value for event in events])
-    if steps_of_first.size == 0:
-        raise ValueError(f"run {run_name!r} logged no value for the tags {list(tags)}.")
-    return np.asarray(rows, dtype=float)
+        wall_times = np.maximum(wall_times, other_times)
+    return steps, wall_times, np.stack([values for _, _, values in resolved], axis=1)
+
+
+def _resolved(
+    series: _ScalarSeries, duplicates: str, on_restart: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One tag's steps, wall times and values after restarts and repeated steps."""
+    where = series.origin
+    files = np.asarray(series.files)
+    steps = np.asarray(series.steps, dtype=np.int64)
+    wall_times = np.asarray(series.wall_times, dtype=np.float64)
+    values = np.asarray(series.values, dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise ValueError(
+            f"{where} has a non-finite value ({values[first]}) at step {steps[first]} "
+            f"({int(bad.sum())} in all); a reward log needs finite values."
+        )
+    goes_back = steps[1:] < steps[:-1]
+    new_file_not_ahead = (files[1:] != files[:-1]) & (steps[1:] <= steps[:-1])
+    restarts = np.flatnonzero(goes_back | new_file_not_ahead) + 1
+    if restarts.size and on_restart == "error":
+        at = int(restarts[0])
+        jump = (
+            f"goes back from step {steps[at - 1]} to step {steps[at]}"
+            if steps[at] < steps[at - 1]
+            else f"starts again at step {steps[at]}, which it had reached,"
+        )
+        raise ValueError(
+            f"{where} {jump} in the event file {str(files[at])!r} ({restarts.size} time(s) "
+            "in all): the run was restarted into the same directory, or the tag was logged "
+            "out of order. Pass "
+            "on_restart='last' to keep the values written after each restart (they replace "
+            "the earlier ones from the restart's first step on), or give each restart its "
+            "own run directory."
+        )
+    kept = np.ones(len(steps), dtype=bool)
+    for start in restarts:
+        kept[:start] &= steps[:start] < steps[start]
+    steps, wall_times, values = steps[kept], wall_times[kept], values[kept]
+
+    repeated = np.flatnonzero(steps[1:] == steps[:-1])
+    if repeated.size == 0 or duplicates == "keep":
+        return steps, wall_times, values
+    if duplicates == "error":
+        step = steps[repeated[0]]
+        raise ValueError(
+            f"{where} has {int((steps == step).sum())} values at step {step} "
+            f"({repeated.size} repeated value(s) in all). Pass duplicates='keep' (each value "
+            "its own entry), 'mean' or 'last'."
+        )
+    starts = np.flatnonzero(np.r_[True, steps[1:] != steps[:-1]])
+    ends = np.r_[starts[1:], len(steps)] - 1
+    if duplicates == "last":
+        chosen = values[ends]
+    else:
+        chosen = np.add.reduceat(values, starts) / (ends - starts + 1)
+    return steps[starts], wall_times[ends], chosen
+
+
+def _first_difference(first: np.ndarray, second: np.ndarray) -> int:
+    shorter = min(len(first), len(second))
+    differing = np.flatnonzero(first[:shorter] != second[:shorter])
+    return int(differing[0]) if differing.size else shorter
+
+
+def _entry(steps: np.ndarray, position: int) -> str:
+    return str(steps[position]) if position < len(steps) else "(none)"
+
+
+def _describe_tags(runs: Mapping[str, Mapping[str, _ScalarSeries]]) -> str:
+    """``the scalar tags per run are 'a': [...]; ...``, cut short for many runs or tags."""
+    listed = [f"{name!r}: [{_shortened(sorted(series))}]" for name, series in runs.items()]
+    return f"the scalar tags per run are {_shortened(listed, quote=False, separator='; ')}"
 
 
 def _component_names_of_tags(tags: Sequence[str], prefixes: tuple[str, ...]) -> tuple[str, ...]:
@@ -674,11 +975,7 @@ def read_parquet_returns(
     parquet = import_module("pyarrow.parquet")
     gamma = _checks.in_range("gamma", gamma, 0.0, 1.0)
     batch_size = _positive_int("batch_size", batch_size)
-    try:
-        # pre_buffer=False: pyarrow would otherwise read ahead and hold most of the file.
-        file = parquet.ParquetFile(path, pre_buffer=False)
-    except pyarrow.ArrowInvalid as error:
-        raise ValueError(f"{path} is not a readable Parquet file: {error}") from error
+    file = _parquet_file(path, pyarrow, parquet, "read_parquet_returns")
     _require_columns(path, [episode, step, component, value], file.schema_arrow.names)
     episodes: dict = {}
     names: dict = {}
@@ -763,7 +1060,217 @@ def _grown(returns, counts, lengths, n_episodes, n_names):
 
 
 # ---------------------------------------------------------------------------
-# Shared checks.
+# Stable-Baselines3 Monitor files.
+
+
+#: Names of the files :func:`read_sb3_monitor` reads in a directory, as SB3's own loader.
+SB3_MONITOR_PATTERN = "*monitor.csv"
+
+#: The columns every Stable-Baselines3 Monitor file has: return, length, seconds since start.
+SB3_MONITOR_COLUMNS = ("r", "l", "t")
+
+
+def read_sb3_monitor(
+    path,
+    *,
+    components: Sequence[str] | None = None,
+    weights=None,
+    total_tolerance: float = 1e-6,
+) -> RewardLog:
+    """A log from Stable-Baselines3 ``Monitor`` files: one episode per row, one step each.
+
+    ``path`` is one file, or a directory whose ``*monitor.csv`` files are all read (not
+    its subdirectories; names in natural order, ``2.monitor.csv`` before
+    ``10.monitor.csv``), as ``Monitor(env, filename, info_keywords=(...))`` and
+    ``make_vec_env(..., monitor_dir=...)`` write them. A file is a first line
+    ``#{"t_start": <epoch seconds>, "env_id": ...}`` and then a CSV table with the columns
+    ``r`` (the episode's return), ``l`` (its length), ``t`` (seconds from ``t_start`` to
+    its end) and one column per ``info_keywords`` (and ``reset_keywords``) entry. Every
+    file must have the same columns.
+
+    - Each row is one episode of the log with a single step holding its return, so
+      ``component_returns``, ``return_shares``, ``variance_attribution`` and
+      ``reweight`` describe episodes as :func:`read_parquet_returns` logs do. Episodes
+      come file by file, rows in file order.
+    - ``r`` is the logged total; the components are ``components`` (column names) or, by
+      default, every other column holding numbers (booleans such as ``is_success`` are
+      not components). A total that differs from the weighted sum of the components by
+      more than ``total_tolerance`` (relative to the largest absolute return) is kept as
+      an ``"unexplained"`` component. Monitor writes ``info[key]`` as it is at the
+      episode's last step, so the info keywords should hold the episode's summed reward
+      terms; per-step terms show up as a large ``unexplained``. Without component
+      columns, ``r`` is the only component, named ``"r"``.
+    - ``log.steps`` is the environment steps of the episode's file up to its end (the
+      running sum of ``l``: exact for that environment; with several files, each
+      sub-environment counts its own), ``log.wall_times`` is ``t_start + t``.
+    - ``episode_info``: ``file`` (the file's name) and ``row`` (0 for its first episode)
+      say where each episode came from; ``length`` (``l``), ``time`` (``t``),
+      ``env_id`` (from the header line) and every other column (e.g. ``is_success``) are
+      kept as they are.
+
+    Example:
+        >>> from stable_baselines3.common.monitor import Monitor
+        >>> env = Monitor(env, "logs/0", info_keywords=("reward_run", "reward_ctrl"))
+        >>> # ... train, or step until a few episodes end ...
+        >>> log = rv.io.read_sb3_monitor("logs/")
+        >>> log.names
+        ('reward_run', 'reward_ctrl')
+    """
+    pandas = _import_optional("pandas", "read_sb3_monitor")
+    root = pathlib.Path(path)
+    if not root.exists():
+        raise FileNotFoundError(f"{str(path)!r} does not exist.")
+    if root.is_dir():
+        files = _monitor_files(root)
+        if not files:
+            raise ValueError(
+                f"no Stable-Baselines3 Monitor files ({SB3_MONITOR_PATTERN!r}) in "
+                f"{str(path)!r}{_format_hint(root)}"
+            )
+    else:
+        files = [root]
+    tables = [_read_monitor_file(file, pandas) for file in files]
+    columns = list(tables[0][1].columns)
+    for file, (_, frame) in zip(files[1:], tables[1:], strict=True):
+        if list(frame.columns) != columns:
+            raise ValueError(
+                f"{file.name} has the columns {list(frame.columns)} but {files[0].name} has "
+                f"{columns}; every Monitor file of a log needs the same info_keywords (read "
+                "the files separately)."
+            )
+    rows = [len(frame) for _, frame in tables]
+    if not any(rows):
+        raise ValueError(
+            f"no finished episode in {[file.name for file in files]}: the Monitor files "
+            "have a header but no rows yet."
+        )
+    # Files without rows would make pandas guess the columns' types from nothing.
+    table = pandas.concat([frame for _, frame in tables if len(frame)], ignore_index=True)
+    source = {
+        "file": np.repeat([file.name for file in files], rows),
+        "row": np.concatenate([np.arange(n) for n in rows]),
+        "env_id": np.repeat([str(header.get("env_id", "")) for header, _ in tables], rows),
+    }
+    t_start = np.repeat([float(header["t_start"]) for header, _ in tables], rows)
+
+    extra = [column for column in columns if column not in SB3_MONITOR_COLUMNS]
+    if components is None:
+        components = [column for column in extra if _holds_numbers(table[column], pandas)]
+    else:
+        components = list(dict.fromkeys(str(column) for column in components))
+        unknown = [column for column in components if column not in extra]
+        if unknown:
+            raise ValueError(
+                f"components names column(s) {unknown} that the Monitor files do not have "
+                f"beyond r, l, t; their other columns are {extra}."
+            )
+        not_numbers = [c for c in components if not _holds_numbers(table[c], pandas)]
+        if not_numbers:
+            raise ValueError(
+                f"component column(s) {not_numbers} do not hold numbers only; a component "
+                "needs a number in every row."
+            )
+    numbers = {}
+    for column in [*SB3_MONITOR_COLUMNS, *components]:
+        values = pandas.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            at = int(np.argmax(bad))
+            raise ValueError(
+                f"{source['file'][at]}, episode row {source['row'][at]}: column {column!r} "
+                f"holds {table[column][at]!r}, not a finite number ({int(bad.sum())} such "
+                "rows in all); a file cut short while being written ends this way."
+            )
+        numbers[column] = values
+    lengths = numbers["l"]
+    not_lengths = (lengths < 1) | (lengths != np.round(lengths))
+    if not_lengths.any():
+        at = int(np.argmax(not_lengths))
+        raise ValueError(
+            f"{source['file'][at]}, episode row {source['row'][at]}: the length l = "
+            f"{table['l'][at]!r} is not a positive integer."
+        )
+    lengths = lengths.astype(np.int64)
+
+    info = {**source, "length": lengths, "time": numbers["t"]}
+    clashing = [column for column in extra if column not in components and column in info]
+    if clashing:
+        raise ValueError(
+            f"the Monitor files have column(s) {clashing}, names that episode_info uses for "
+            "where each episode came from; rename those info_keywords."
+        )
+    info.update({column: table[column].to_numpy() for column in extra if column not in components})
+    # Each file counts its own environment's steps.
+    steps = np.concatenate([np.cumsum(part) for part in np.split(lengths, np.cumsum(rows)[:-1])])
+    if components:
+        values = np.stack([numbers[column] for column in components], axis=1)
+        names, total = components, numbers["r"][:, None]
+    else:
+        values, names, total = numbers["r"][:, None], ["r"], None
+    return RewardLog.from_arrays(
+        values[:, None, :],
+        names=names,
+        weights=weights,
+        total=total,
+        total_tolerance=total_tolerance,
+        episode_info=info,
+        steps=steps[:, None],
+        wall_times=(t_start + numbers["t"])[:, None],
+    )
+
+
+def _monitor_files(directory: pathlib.Path) -> list[pathlib.Path]:
+    """The Monitor files directly in ``directory``, numbers in names compared as numbers."""
+
+    def natural(path: pathlib.Path):
+        return [
+            (0, int(part), "") if part.isdigit() else (1, 0, part)
+            for part in re.split(r"(\d+)", path.name)
+        ]
+
+    return sorted((p for p in directory.glob(SB3_MONITOR_PATTERN) if p.is_file()), key=natural)
+
+
+def _read_monitor_file(file: pathlib.Path, pandas):
+    """The header dictionary and the table of one Monitor file."""
+    with open(file, encoding="utf-8", errors="replace", newline="") as handle:
+        header = _monitor_header(handle.readline())
+        if header is None:
+            raise ValueError(
+                f"{file} does not start with the header line "
+                '#{"t_start": ..., "env_id": ...} that Stable-Baselines3\'s Monitor writes'
+                f"{_format_hint(file)}"
+            )
+        try:
+            frame = pandas.read_csv(handle)
+        except pandas.errors.EmptyDataError as error:
+            raise ValueError(
+                f"{file} has the Monitor header line but no column names (r,l,t,...) after it."
+            ) from error
+    _require_columns(file, SB3_MONITOR_COLUMNS, list(frame.columns))
+    return header, frame
+
+
+def _monitor_header(line: str) -> dict | None:
+    """The JSON object of a Monitor file's first line, or None if it is not one."""
+    if not line.startswith("#"):
+        return None
+    try:
+        header = json.loads(line[1:])
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(header, dict) or not isinstance(header.get("t_start"), int | float):
+        return None
+    return header
+
+
+def _holds_numbers(column, pandas) -> bool:
+    types = pandas.api.types
+    return types.is_numeric_dtype(column) and not types.is_bool_dtype(column)
+
+
+# ---------------------------------------------------------------------------
+# Shared checks, and which reader fits a file.
 
 
 def _import_optional(module: str, user: str):
@@ -776,12 +1283,124 @@ def _import_optional(module: str, user: str):
 
 
 def _require_columns(path, required: Sequence[str], present: Sequence[str]) -> None:
+    """Raise naming the missing columns, the columns present and the reader they fit."""
     missing = [column for column in dict.fromkeys(required) if column not in present]
-    if missing:
-        raise ValueError(
-            f"{path} has no column(s) {missing}; its columns are {list(present)}. "
-            "Name the columns with episode=, step=, component=, value=."
+    if not missing:
+        return
+    long_format = list(required) != list(SB3_MONITOR_COLUMNS)
+    hint = _columns_hint(present, *(required[:2] if long_format else ()))
+    if hint and not (long_format and hint.startswith("a long-format")):
+        advice = f"It looks like {hint}."
+    elif long_format:
+        advice = "Name the columns with episode=, step=, component=, value=."
+    else:
+        advice = "Is it a Monitor file, as Stable-Baselines3 writes it?"
+    raise ValueError(
+        f"{path} has no column(s) {missing}; its columns are {_shortened(list(present))}. " + advice
+    )
+
+
+def _columns_hint(
+    columns: Sequence[str], episode: str = "episode", step: str = "step"
+) -> str | None:
+    """Which reader fits a table with ``columns``, or None when none does.
+
+    ``episode`` and ``step`` are the long-format column names the caller was asked for: a
+    table with those but without component and value columns is a wide one.
+    """
+    present = set(columns)
+    if set(SB3_MONITOR_COLUMNS) <= present:
+        return (
+            "a Stable-Baselines3 Monitor table (r, l, t): read the monitor.csv file that "
+            "Monitor wrote with rv.io.read_sb3_monitor"
         )
+    if {"Wall time", "Step", "Value"} <= present:
+        return (
+            "one scalar series exported from TensorBoard's page (Wall time, Step, Value): "
+            "read the log directory itself with rv.io.read_tensorboard"
+        )
+    if {"episode", "step", "component", "value"} <= present:
+        return "a long-format reward table: read it with rv.io.read_csv or rv.io.read_parquet"
+    if {episode, step} <= present:
+        return (
+            "a wide table, one column per component: reshape it with pandas, "
+            f"frame.melt(id_vars=[{episode!r}, {step!r}], var_name='component', "
+            "value_name='value'), and build the log with rv.RewardLog.from_dataframe"
+        )
+    return None
+
+
+def _looks_like(path: pathlib.Path, *, from_columns: bool = True) -> str | None:
+    """What the file or directory at ``path`` seems to hold and which reader fits it.
+
+    With ``from_columns``, a text file's first line is read as a header and matched to a
+    reader by its column names (see :func:`_columns_hint`).
+    """
+    if path.is_dir():
+        if any(path.rglob("*tfevents*")):
+            return "a TensorBoard log directory: read it with rv.io.read_tensorboard"
+        if _monitor_files(path):
+            return (
+                "a directory of Stable-Baselines3 Monitor files: read it with "
+                "rv.io.read_sb3_monitor"
+            )
+        tables = sorted(p.name for p in path.iterdir() if p.suffix.lower() in (".csv", ".parquet"))
+        if tables:
+            return (
+                f"a directory of tables ({_shortened(tables)}): read one file at a time with "
+                "rv.io.read_csv, rv.io.read_parquet or rv.io.read_sb3_monitor"
+            )
+        return None
+    if not path.is_file():
+        return None
+    if "tfevents" in path.name:
+        return "a TensorBoard event file: read its directory with rv.io.read_tensorboard"
+    with open(path, "rb") as handle:
+        start = handle.read(65536)
+    if start.startswith(b"PAR1"):
+        return "a Parquet file: read it with rv.io.read_parquet"
+    first_line = start.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+    if _monitor_header(first_line) is not None:
+        return "a Stable-Baselines3 Monitor file: read it with rv.io.read_sb3_monitor"
+    if not from_columns or b"\0" in start:
+        return None
+    return _columns_hint([column.strip() for column in first_line.split(",")])
+
+
+def _format_hint(path: pathlib.Path) -> str:
+    """``"; it looks like ...: read it with ..."`` and a full stop, or just the full stop."""
+    hint = _looks_like(path)
+    return f"; it looks like {hint}." if hint else "."
+
+
+def _refuse_other_formats(path, reader: str) -> None:
+    """Raise when ``path`` is a directory, or a file in a format another reader handles."""
+    if not isinstance(path, str | os.PathLike):
+        return  # a buffer: pandas tells what is wrong with it
+    location = pathlib.Path(path)
+    if location.is_dir():
+        raise ValueError(
+            f"{reader} reads one file, but {str(path)!r} is a directory{_format_hint(location)}"
+        )
+    hint = _looks_like(location, from_columns=False)
+    if hint:
+        raise ValueError(f"{reader} cannot read {str(path)!r}: it is {hint}.")
+
+
+def _shortened(
+    items: Sequence, most: int = 10, *, quote: bool = True, separator: str = ", "
+) -> str:
+    """The first ``most`` items joined, and how many more there are."""
+    shown = [repr(item) if quote else str(item) for item in items[:most]]
+    if len(items) > most:
+        shown.append(f"... ({len(items) - most} more)")
+    return separator.join(shown)
+
+
+def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}.")
+    return value
 
 
 def _positive_int(name: str, value) -> int:

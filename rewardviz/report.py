@@ -119,23 +119,33 @@ def detect_kind(path) -> Kind:
 
 
 def read_log(path) -> RewardLog:
-    """A reward log from a long-format ``.csv``/``.parquet``, an ``.npz`` or a TensorBoard directory.
+    """A reward log from a long-format ``.csv``/``.parquet``, an SB3 Monitor file, an ``.npz`` or a directory.
 
     ``.csv`` and ``.parquet`` use :func:`rewardviz.io.read_csv` and
     :func:`rewardviz.io.read_parquet` with their default column names (``episode``,
-    ``step``, ``component``, ``value``); a directory uses
-    :func:`rewardviz.io.read_tensorboard`; an ``.npz`` holds the arrays written by
-    :func:`rewardviz.io.write_npz` (``components`` ``[E, T, K]``, ``names`` ``[K]``, and
-    optionally ``mask`` ``[E, T]``, ``weights`` ``[K]`` and ``total`` ``[E, T]``).
+    ``step``, ``component``, ``value``), except a Stable-Baselines3 ``Monitor`` file
+    (first line ``#{...}``), which :func:`rewardviz.io.read_sb3_monitor` reads; a
+    directory uses :func:`rewardviz.io.read_tensorboard`, or ``read_sb3_monitor`` when it
+    holds ``*monitor.csv`` files and no event files; an ``.npz`` holds the arrays written
+    by :func:`rewardviz.io.write_npz` (``components`` ``[E, T, K]``, ``names`` ``[K]``,
+    and optionally ``mask`` ``[E, T]``, ``weights`` ``[K]``, ``total`` ``[E, T]``,
+    ``steps`` ``[E, T]`` and ``wall_times`` ``[E, T]``).
 
     Example:
         >>> log = report.read_log("rewards.csv")
     """
     path = _existing(path)
     if path.is_dir():
+        has_events = any(file.is_file() for file in path.rglob("*tfevents*"))
+        if not has_events and any(path.glob(io.SB3_MONITOR_PATTERN)):
+            return io.read_sb3_monitor(path)
         return io.read_tensorboard(path)
     suffix = path.suffix.lower()
     if LOG_SUFFIXES.get(suffix) == "csv":
+        with open(path, "rb") as handle:
+            # SB3's Monitor starts its files with a JSON header comment: '#{"t_start": ...}'.
+            if handle.read(2) == b"#{":
+                return io.read_sb3_monitor(path)
         return io.read_csv(path)
     if LOG_SUFFIXES.get(suffix) == "parquet":
         return io.read_parquet(path)
@@ -275,6 +285,8 @@ def _log_from_npz(path: pathlib.Path) -> RewardLog:
             names=[str(name) for name in names],
             weights=arrays.get("weights"),
             total=arrays.get("total"),
+            steps=arrays.get("steps"),
+            wall_times=arrays.get("wall_times"),
         )
     except (TypeError, ValueError) as error:
         raise type(error)(f"{path.name}: {error}") from error

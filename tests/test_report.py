@@ -180,7 +180,7 @@ def rewards_document(tmp_path_factory, rewards_npz):
         text=True,
         env=environment,
         cwd=output.parent,
-        timeout=120,
+        timeout=600,
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -274,6 +274,38 @@ def test_log_report_reads_csv_and_npz_logs_and_escapes_names(tmp_path):
         report.log_report(rv.io.example_log()), "component"
     )  # same log, built in memory
     assert from_npz == from_example
+
+
+def test_log_report_reads_sb3_monitor_files_and_npz_time_axes(tmp_path):
+    """A Monitor file (or a directory of them), as SB3's own wrapper writes it."""
+    gymnasium = pytest.importorskip("gymnasium")  # in the dev extra: never skipped in CI
+    monitor = pytest.importorskip("stable_baselines3.common.monitor")
+    env = monitor.Monitor(
+        gymnasium.make("CartPole-v1", max_episode_steps=20), str(tmp_path / "run")
+    )
+    env.action_space.seed(0)
+    env.reset(seed=0)
+    returns = []
+    for _ in range(4):
+        total, done = 0.0, False
+        while not done:
+            _, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+            total, done = total + reward, terminated or truncated
+        returns.append(total)
+        env.reset()
+    env.close()
+    file = tmp_path / "run.monitor.csv"
+    for source in (file, tmp_path):
+        log = report.read_log(source)
+        np.testing.assert_allclose(np.asarray(log.total)[:, 0], returns, rtol=1e-12)
+        assert log.steps is not None and log.wall_times is not None
+    assert main(["report", str(file), "-o", str(tmp_path / "monitor.html")]) == 0
+    # write_npz keeps the time axes, and the report reads them back.
+    npz = tmp_path / "monitor.npz"
+    rv.io.write_npz(log, npz)
+    again = report.read_log(npz)
+    np.testing.assert_array_equal(again.steps, log.steps)
+    np.testing.assert_array_equal(again.wall_times, log.wall_times)
 
 
 # ---------------------------------------------------------------------------
