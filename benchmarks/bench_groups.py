@@ -1,11 +1,12 @@
-"""Group-relative advantages at scale: both schemes and the per-reward attribution.
+"""Group-relative advantages at scale: the three schemes and the per-reward attribution.
 
 Issue target (2-core CPU): 10⁶ samples × 4 rewards (126 600 groups of 8, ragged: one
-group in ten has lost a sample) through :func:`rewardviz.groups.attribution` under both
-schemes with TRL's defaults (``ddof=1``, ``eps=1e-4``), plus the advantages they sum to,
-against straightforward vectorised numpy of the same formulas measured in the same run.
-Float64; the scores are 0/1 rewards and a continuous one, so ties and degenerate groups
-occur as in real logs.
+group in ten has lost a sample) through :func:`rewardviz.groups.attribution` under every
+scheme with TRL's defaults (``ddof=1``, ``eps=1e-4``, group scaling; TRL's
+``normalize_then_sum`` standardises over the batch, here every group), plus the
+advantages they sum to, against straightforward vectorised numpy of the same formulas
+measured in the same run. Float64; the scores are 0/1 rewards and a continuous one, so
+ties and degenerate groups occur as in real logs.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def synthetic_groups(seed: int = 0, n_groups: int = N_GROUPS) -> rv.GroupRewards
 
 
 def numpy_parts(scores, mask, weights, scheme):
-    """``[P, G, K]`` attribution of either scheme, vectorised numpy, same formulas."""
+    """``[P, G, K]`` attribution of a scheme, vectorised numpy, same formulas."""
     valid = mask[..., None]
     count = mask.sum(axis=1)
 
@@ -56,8 +57,13 @@ def numpy_parts(scores, mask, weights, scheme):
 
     per_reward, std, _ = centred(scores, valid, count[:, None])
     parts = per_reward * weights
-    if scheme == "normalize_then_sum":
+    if scheme == "sum_of_normalized":
         return parts / (std[:, None, :] + EPS)
+    if scheme == "normalize_then_sum":
+        # One batch (no steps): standardise the weighted sum over every valid sample.
+        parts = parts / (std[:, None, :] + EPS)
+        combined = parts.sum(axis=-1)[mask]
+        return parts / (np.std(combined, ddof=DDOF) + EPS)
     _, total_std, total_flat = centred(scores @ weights, mask, count)
     parts = np.where(total_flat[:, None, None], 0, parts)
     return parts / (total_std[:, None, None] + EPS)
@@ -68,14 +74,14 @@ def run() -> list[dict]:
     scores, mask = np.asarray(group.scores), np.asarray(group.mask)
     weights = np.asarray(group.weights)
 
-    def jax_both():
+    def jax_all():
         results = []
         for scheme in rv.groups.SCHEMES:
             parts = rv.groups.attribution(group, scheme, ddof=DDOF, eps=EPS)
             results += [parts.ravel(), parts.sum(axis=-1).ravel()]
         return jnp.concatenate(results)
 
-    def numpy_both():
+    def numpy_all():
         results = []
         for scheme in rv.groups.SCHEMES:
             parts = numpy_parts(scores, mask, weights, scheme)
@@ -85,9 +91,9 @@ def run() -> list[dict]:
     samples = int(mask.sum())
     sizes = {"P": len(mask), "G": GROUP_SIZE, "K": N_REWARDS, "samples": samples}
     row = report(
-        f"advantages+attribution, 2 schemes, {samples:.1e} samples x {N_REWARDS}",
-        jax_both,
-        numpy_both,
+        f"advantages+attribution, 3 schemes, {samples:.1e} samples x {N_REWARDS}",
+        jax_all,
+        numpy_all,
         repeats=5,
         sizes=sizes,
         bytes_touched=scores.nbytes + mask.nbytes,

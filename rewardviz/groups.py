@@ -22,13 +22,21 @@ training step of each group. The functions below answer:
 
 Group-relative advantage (GRPO, Shao et al. 2024), for sample ``i`` of a group with
 reward ``r``: ``A_i = (r_i − mean(r)) / (std(r) + ε)``, or ``r_i − mean(r)`` with
-``normalize="mean"`` (Dr. GRPO, Liu et al. 2025). The defaults match TRL's GRPO
-trainer: the sample standard deviation (``ddof=1``) and ``ε = 1e-4`` added to it.
+``normalize="mean"`` (Dr. GRPO, Liu et al. 2025). Scheme and normalisation names follow
+TRL's ``GRPOTrainer``: ``"sum_then_normalize"`` and ``"normalize_then_sum"`` are its
+``multi_objective_aggregation`` options (the second is GDPO, Liu et al. 2026), and
+``normalize`` is its ``scale_rewards`` (``"std"``/``"group"``, ``"batch"``,
+``"mean"``/``"none"``); ``"sum_of_normalized"`` standardises each reward within its group
+and sums, with no batch step. The defaults match TRL: the sample standard deviation
+(``ddof=1``) and ``ε = 1e-4`` added to it; the "batch" is every group of one training step.
 
 Everything is computed over valid samples only; masked samples get advantage 0. A group
-with fewer than two valid samples, or whose reward is the same for every sample, is
-*degenerate*: its advantages are exactly 0 (no learning signal; the ``ddof=1`` standard
-deviation of one sample is undefined, and its centred reward is 0 anyway).
+with fewer than two valid samples, or whose weighted reward is the same for every sample
+(up to the rounding of the weighted sum, see :func:`degenerate_groups`), is
+*degenerate*: summing the rewards first, it gives no learning signal, and its advantages
+are exactly 0 where they would otherwise be rounding noise divided by ε (the ``ddof=1``
+standard deviation of one sample is undefined, and its centred reward is 0 anyway). The
+schemes that standardise each reward first can still draw a signal from such a group.
 
 This module computes; it draws nothing (:mod:`rewardviz.plots.groups`) and reads only
 its own bundled example (:func:`example_groups`).
@@ -39,6 +47,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
+import types
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 
@@ -48,10 +57,14 @@ import numpy as np
 
 from rewardviz import _checks
 
-#: Ways of combining several rewards into one advantage (see :func:`advantages`).
-SCHEMES = ("sum_then_normalize", "normalize_then_sum")
-#: Normalisations of the centred reward: divide by ``std + eps``, or centre only.
-NORMALIZATIONS = ("std", "mean")
+#: Ways of combining several rewards into one advantage (see :func:`advantages`); the first
+#: two are TRL's ``multi_objective_aggregation`` options, computed as TRL does.
+SCHEMES = ("sum_then_normalize", "normalize_then_sum", "sum_of_normalized")
+#: Normalisations of the group-centred reward: divide by the group's ``std + eps``, by the
+#: batch's (all groups of the training step), or centre only (TRL's ``scale_rewards``).
+NORMALIZATIONS = ("std", "batch", "mean")
+#: TRL's ``scale_rewards`` spellings, accepted for ``normalize`` as these.
+NORMALIZATION_ALIASES = types.MappingProxyType({"group": "std", "none": "mean"})
 #: Groups bundled with the package (``rewardviz/data/<name>.npz``).
 EXAMPLE_GROUPS = ("grpo_length_hacking",)
 
@@ -103,6 +116,11 @@ class GroupRewards:
         Ragged groups (fewer samples for some prompts) are padded to the largest group
         with any number and marked in ``mask``; the padded values are ignored.
         ``length`` and ``gold`` are ``[P, G]``, ``step`` is ``[P]`` (integers).
+
+        Scores and weights are stored in JAX's default float type, and the kernels compute
+        in the type they find: float32 unless x64 is enabled, float64 with it (float32
+        input is then widened). For float32 in an x64 session, build the dataclass
+        directly with float32 ``scores`` and ``weights``.
 
         Example:
             >>> scores = np.array([[[1, 1, 0.2], [0, 1, 0.9]], [[1, 0, 0.5], [1, 1, 0.4]]])
@@ -451,18 +469,56 @@ def advantages(
 ) -> jax.Array:
     """``[P, G]`` group-relative advantage of every sample (0 at masked samples).
 
-    ``scheme="sum_then_normalize"`` (TRL's GRPO trainer): the sample's reward is the
-    weighted sum ``r_i = Σ_k w_k s_ik`` and ``A_i = (r_i − mean_G(r)) / (std_G(r) + ε)``.
+    Notation: ``s_ik`` is the score of reward ``k`` for sample ``i``, ``w_k`` its weight;
+    ``mean_G``, ``std_G`` are taken over the valid samples of the sample's group and
+    ``mean_B``, ``std_B`` over the *batch*: every valid sample of every group at the
+    same training step (:attr:`GroupRewards.step`; all groups when no steps were given),
+    as TRL sees one step's generations.
 
-    ``scheme="normalize_then_sum"``: each reward is normalised within the group first,
-    ``A_i = Σ_k w_k (s_ik − mean_G(s_k)) / (std_G(s_k) + ε)``, so a reward with a
-    small spread (a nearly saturated format reward) weighs as much as a wide one.
+    ``scheme="sum_then_normalize"`` (TRL's default; GRPO): ``r_i = Σ_k w_k s_ik`` and
+    ``A_i = (r_i − mean_G(r)) / (σ + ε)`` with
 
-    ``normalize="mean"`` drops the division (Dr. GRPO); then both schemes agree.
-    ``std_G`` is the standard deviation over the group's valid samples with ``ddof``
-    (1: sample, TRL's default through torch; 0: population). A degenerate group (or
-    reward, for the second scheme) — fewer than two valid samples or all equal — gets
-    exactly 0.
+    * ``normalize="std"`` (TRL ``scale_rewards="group"``): ``σ = std_G(r)``;
+    * ``normalize="batch"`` (TRL ``"batch"``): ``σ = std_B(r)``, the spread of the
+      whole step's rewards; the mean is still the group's;
+    * ``normalize="mean"`` (TRL ``"none"``; Dr. GRPO): no division, ``r_i − mean_G(r)``.
+
+    ``scheme="normalize_then_sum"`` (TRL's ``multi_objective_aggregation=
+    "normalize_then_sum"``; GDPO): each reward is standardised within its group,
+    ``z_ik = (s_ik − mean_G(s_k)) / (std_G(s_k) + ε)``, the weighted sum
+    ``R_i = Σ_k w_k z_ik`` is standardised over the batch:
+    ``A_i = (R_i − mean_B(R)) / (std_B(R) + ε)``. As in TRL, ``normalize`` plays no
+    part here: every value is accepted and gives this result, so a TRL configuration
+    carries over unchanged. Decoupling keeps distinct reward combinations apart that
+    summing first can map to the same advantage.
+
+    ``scheme="sum_of_normalized"``: the per-reward standardisation without the batch
+    step, ``A_i = Σ_k w_k (s_ik − mean_G(s_k)) / (σ_k + ε)`` with ``σ_k = std_G(s_k)``
+    (``"std"``), ``std_B(s_k)`` (``"batch"``) or no division (``"mean"``). A reward with
+    a small spread (a nearly saturated format check) weighs as much as a wide one. Not a
+    TRL option.
+
+    **Behaviour change:** before this release ``"normalize_then_sum"`` computed what is
+    now ``"sum_of_normalized"`` (no batch step), which TRL's option of that name does
+    not; ask for ``"sum_of_normalized"`` to keep the former numbers.
+
+    With ``normalize="mean"`` the first and last schemes agree (both are
+    ``r_i − mean_G(r)``). TRL's spellings ``"group"`` and ``"none"`` are accepted for
+    ``"std"`` and ``"mean"``. ``std`` is the standard deviation with ``ddof`` (1: sample,
+    TRL's through torch; 0: population), taken as 0 where undefined (one sample).
+
+    Where a formula would divide rounding noise by ε the result is exactly 0: in a
+    group of fewer than two valid samples; for a reward constant in its group (its
+    ``z`` and centred scores); for a group whose weighted totals are equal up to
+    rounding (``"sum_then_normalize"`` with ``"std"`` or ``"batch"``; the rule is in
+    :func:`degenerate_groups`); for a group whose ``R`` is equal up to rounding
+    (``"normalize_then_sum"``, the same rule with ``R``'s rounding bound). TRL does not
+    zero these; its values there are that rounding noise over ``std + ε``.
+
+    Sources: Shao et al. 2024 (DeepSeekMath, GRPO); Liu et al. 2025 (Dr. GRPO,
+    "Understanding R1-Zero-like training"); Liu et al. 2026 (GDPO, "Group
+    reward-Decoupled Normalization Policy Optimization", arXiv 2601.05242); TRL's
+    ``GRPOTrainer`` documentation (``scale_rewards``, ``multi_objective_aggregation``).
 
     Example:
         >>> rv.groups.advantages(group, scheme="normalize_then_sum")
@@ -479,15 +535,26 @@ def attribution(
 ) -> jax.Array:
     """``[P, G, K]`` each reward's part of each advantage; summing over ``K`` gives :func:`advantages`.
 
-    Both schemes are linear in the centred scores, so the decomposition is exact:
+    Every scheme is linear in group-centred scores, so the decomposition is exact (the
+    options and notation are those of :func:`advantages`):
 
-    * sum-then-normalise: ``a_ik = w_k (s_ik − mean_G(s_k)) / (std_G(r) + ε)``, the
-      shared denominator being the spread of the *weighted total*;
-    * normalise-then-sum: ``a_ik = w_k (s_ik − mean_G(s_k)) / (std_G(s_k) + ε)``.
+    * sum then normalise: ``a_ik = w_k (s_ik − mean_G(s_k)) / (σ + ε)``, the shared
+      denominator being the spread of the *weighted total* (``std_G(r)`` or
+      ``std_B(r)``; no denominator for ``"mean"``);
+    * sum of normalised: ``a_ik = w_k (s_ik − mean_G(s_k)) / (σ_k + ε)``;
+    * normalise then sum (TRL, GDPO): ``a_ik = w_k (z_ik − mean_B(z_k)) /
+      (std_B(R) + ε)``, which sums to TRL's ``A_i`` since ``mean_B(R) = Σ_k w_k
+      mean_B(z_k)``. Each ``z_k`` is centred within every group, so ``mean_B(z_k)`` is
+      0 in exact arithmetic and the parts are ``w_k z_ik / (std_B(R) + ε)``; its
+      floating-point value (rounding noise) is not subtracted, so that a group without
+      signal keeps exactly 0.
 
-    In a degenerate group (every sample has the same total reward, or fewer than two
-    samples) every part is 0, even where rewards cancel each other sample by sample:
-    the advantage is 0 and nothing is learnt from the group.
+    Parts are never rounding noise divided by ε: where the denominator is the spread
+    of a quantity that is constant up to rounding, the parts it divides are 0 (a
+    degenerate group under sum-then-normalise with ``"std"`` or ``"batch"``, every
+    part of it, even where rewards cancel each other sample by sample; a group whose
+    ``R`` is constant under normalise-then-sum). With ``"mean"`` nothing is divided and
+    the parts are the weighted centred scores, which in a degenerate group cancel.
 
     Example:
         >>> parts = rv.groups.attribution(group)
@@ -496,7 +563,9 @@ def attribution(
     """
     _check_group(group)
     scheme, normalize, ddof, eps = _advantage_options(scheme, normalize, ddof, eps)
-    return _attribution(group.scores, group.mask, group.weights, ddof, eps, scheme, normalize)
+    return _attribution(
+        group.scores, group.mask, group.weights, group.step, ddof, eps, scheme, normalize
+    )
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -504,10 +573,11 @@ class DegenerateGroups:
     """Which groups carry no learning signal (:func:`degenerate_groups`).
 
     Attributes:
-        total: ``[P]`` true where every valid sample has the same weighted reward (or the
-            group has fewer than two valid samples): all its advantages are 0 under
-            sum-then-normalise.
-        per_reward: ``[P, K]`` the same, reward by reward.
+        total: ``[P]`` true where every valid sample has the same weighted reward up to
+            rounding (or the group has fewer than two valid samples): all its advantages
+            are 0 under sum-then-normalise.
+        per_reward: ``[P, K]`` true where a reward's scores are exactly equal over the
+            group's valid samples (or it has fewer than two).
         names: ``K`` reward names.
     """
 
@@ -542,6 +612,20 @@ def degenerate_groups(group: GroupRewards) -> DegenerateGroups:
     Under GRPO every sample of such a group gets advantage 0, so the prompt is wasted
     compute (DAPO's dynamic sampling drops them). A group of one valid sample counts as
     degenerate.
+
+    Equal *up to rounding*: a group's weighted totals ``r_i = Σ_k w_k s_ik`` count as
+    equal when ``max_i r_i − min_i r_i ≤ 2 γ_K · max_i Σ_k |w_k s_ik|`` over its valid
+    samples, with ``γ_K = K·u / (1 − K·u)`` and ``u`` the unit roundoff of the dtype the
+    totals are computed in (``2⁻⁵³`` in float64, ``2⁻²⁴`` in float32). A ``K``-term
+    inner product computed in any order errs by at most ``γ_K Σ_k |w_k s_ik|`` (Higham,
+    *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §3.1), so two totals
+    that are equal in exact arithmetic never differ by more than the bound, and two
+    that differ by more are different. Exact comparison would miss ties: weights
+    ``(0.1, 0.1, 0.2)`` give scores ``(2, 3, 1)`` and ``(3, 0, 2)`` the totals ``0.7`` and
+    ``0.7000000000000001`` in float64, and dividing that difference by the group's
+    spread plus ε would give parts of 500 to 1500 in size for an advantage of about 0. A reward's own
+    scores carry no rounding, so per reward the comparison is exact. :func:`advantages`,
+    :func:`attribution` and :func:`length_correlation_drift` decide ties by this rule.
 
     Example:
         >>> rv.groups.degenerate_groups(group).to_frame()
@@ -842,7 +926,7 @@ def compare_advantages(first, second, mask) -> dict[str, float]:
     Returns ``{"correlation", "sign flips", "mean |change|"}``: the Pearson correlation
     (1 if either is constant), the fraction of valid samples whose advantage has a
     different sign (``np.sign``, so 0 counts as its own sign), and the mean absolute
-    difference. Use it to compare the two schemes of :func:`advantages` or a transform.
+    difference. Use it to compare two schemes of :func:`advantages` or a transform.
     """
     mask = np.asarray(mask, dtype=bool)
     a = np.asarray(first, dtype=np.float64)[mask]
@@ -998,9 +1082,15 @@ def length_correlation_drift(group: GroupRewards):
             "(or a 'length' column)."
         )
     steps, segment = _steps(group)
-    values = jnp.concatenate([group.scores, group.total[..., None]], axis=-1)
     correlation = np.asarray(
-        _length_correlation(values, group.length, group.mask, jnp.asarray(segment), len(steps))
+        _length_correlation(
+            group.scores,
+            group.weights,
+            group.length,
+            group.mask,
+            jnp.asarray(segment),
+            len(steps),
+        )
     )
     frame = pandas.DataFrame(
         correlation, index=pandas.Index(steps, name="step"), columns=[*group.names, "total"]
@@ -1110,21 +1200,22 @@ def write_npz(group: GroupRewards, path) -> None:
 _HIGHEST = jax.lax.Precision.HIGHEST
 
 
-def _centred(values, mask, ddof):
+def _centred(values, mask, ddof, bound=0.0):
     """Centre ``values`` ``[P, G, ...]`` within groups over valid samples.
 
-    Returns the centred values (exactly 0 in a degenerate group, and at masked samples),
-    the group standard deviation with ``ddof`` (0 where undefined) and the degenerate
-    flags ``[P, ...]``.
+    ``bound`` (broadcastable to ``[P, ...]``) bounds the rounding error of each value: a
+    group whose valid values spread by at most twice it is degenerate, as two values
+    equal in exact arithmetic can differ by that much (0 for exact inputs such as raw
+    scores: then only exactly equal values tie). Returns the centred values (exactly 0 in
+    a degenerate group, and at masked samples), the group standard deviation with
+    ``ddof`` (0 where undefined) and the degenerate flags ``[P, ...]``.
     """
     valid = mask.reshape(mask.shape + (1,) * (values.ndim - 2))
     count = valid.sum(axis=1)
     mean = jnp.where(valid, values, 0).sum(axis=1) / jnp.maximum(count, 1)
     high = jnp.where(valid, values, -jnp.inf).max(axis=1)
     low = jnp.where(valid, values, jnp.inf).min(axis=1)
-    # Exact equality, not a tolerance: a group is degenerate when every sample scored
-    # the same, and then GRPO's numerator is 0 up to the rounding of the mean.
-    degenerate = (count < 2) | (high == low)
+    degenerate = (count < 2) | (high - low <= 2 * bound)
     centred = jnp.where(valid & ~degenerate[:, None], values - mean[:, None], 0)
     dof = count - ddof
     variance = (centred**2).sum(axis=1) / jnp.maximum(dof, 1)
@@ -1132,28 +1223,106 @@ def _centred(values, mask, ddof):
     return centred, std, degenerate
 
 
+def _gamma(n, dtype):
+    """Higham's ``γ_n = n·u / (1 − n·u)``: relative error bound of ``n`` rounded operations."""
+    nu = n * (jnp.finfo(dtype).eps / 2)
+    return nu / (1 - nu)
+
+
+def _totals(scores, mask, weights):
+    """Weighted totals ``[P, G]`` and the rounding bound ``[P]`` of each group's totals.
+
+    A ``K``-term inner product errs by at most ``γ_K Σ_k |w_k s_ik|`` in any summation
+    order (Higham 2002, §3.1); the group's bound is the largest over its valid samples.
+    """
+    terms = scores * weights
+    magnitude = jnp.where(mask, jnp.abs(terms).sum(-1), 0).max(axis=1)
+    return terms.sum(-1), _gamma(scores.shape[-1], terms.dtype) * magnitude
+
+
+def _standardised(scores, mask, weights, ddof, eps):
+    """Per-reward ``w_k z_ik`` ``[P, G, K]`` of GDPO and the rounding bound ``[P]`` of ``R_i``.
+
+    First-order bound on the rounding error of ``R_i = Σ_k w_k z_ik`` in a group of ``n``
+    valid samples, with ``S_k`` the largest ``|s_ik|`` and ``d_k = std_G(s_k) + ε``: the
+    mean errs by ``γ_{n+1} S_k``, so each centred score by ``γ_{n+3} S_k``; the standard
+    deviation by ``5 γ_{n+3} S_k`` (``|c| ≤ 2 S_k``, ``σ ≤ 2√2 S_k``); ``|z| ≤ √n``, so
+    ``z_ik`` errs by ``(1 + 5√n) γ_{n+3} S_k / d_k + 2u√n``, and the weighted sum adds
+    ``γ_K √n |w_k|`` per reward. A reward constant in its group has ``z = 0`` exactly.
+    """
+    centred, std, constant = _centred(scores, mask, ddof)
+    spread = std + eps
+    terms = _divide(centred, spread[:, None, :]) * weights
+    count = mask.sum(axis=1)[:, None]
+    root = jnp.sqrt(count)
+    largest = jnp.where(mask[..., None], jnp.abs(scores), 0).max(axis=1)
+    dtype = terms.dtype
+    per_reward = _gamma(scores.shape[-1] + 2, dtype) * root + (1 + 5 * root) * _gamma(
+        count + 3, dtype
+    ) * _divide(largest, spread)
+    bound = jnp.where(constant, 0, jnp.abs(weights) * per_reward).sum(-1)
+    return terms, bound
+
+
+def _step_segments(step):
+    """Each group's index ``[P]`` among the distinct training steps (at most ``P`` of them)."""
+    _, segment = jnp.unique(step, return_inverse=True, size=step.shape[0])
+    return segment.reshape(-1)
+
+
+def _batch_std(values, mask, segment, ddof):
+    """Standard deviation with ``ddof`` of ``values`` ``[P, G, ...]`` over each step's valid samples.
+
+    Returned per group ``[P, ...]`` (each group gets its step's); 0 where undefined.
+    """
+    n_segments = values.shape[0]
+    valid = mask.reshape(mask.shape + (1,) * (values.ndim - 2))
+    count = jax.ops.segment_sum(mask.sum(axis=1), segment, n_segments)
+    count = count.reshape(count.shape + (1,) * (values.ndim - 2))
+    sums = jax.ops.segment_sum(jnp.where(valid, values, 0).sum(axis=1), segment, n_segments)
+    mean = sums / jnp.maximum(count, 1)
+    deviation = jnp.where(valid, values - mean[segment][:, None], 0)
+    squares = jax.ops.segment_sum((deviation**2).sum(axis=1), segment, n_segments)
+    dof = count - ddof
+    std = jnp.where(dof > 0, jnp.sqrt(squares / jnp.maximum(dof, 1)), 0)
+    return std[segment]
+
+
 @partial(jax.jit, static_argnames=("scheme", "normalize"))
-def _attribution(scores, mask, weights, ddof, eps, scheme, normalize):
+def _attribution(scores, mask, weights, step, ddof, eps, scheme, normalize):
+    if scheme == "normalize_then_sum":
+        terms, bound = _standardised(scores, mask, weights, ddof, eps)
+        _, _, tied = _centred(terms.sum(-1), mask, ddof, bound)
+        terms = jnp.where(tied[:, None, None], 0, terms)
+        spread = _batch_std(terms.sum(-1), mask, _step_segments(step), ddof)
+        return _divide(terms, spread[:, None, None] + eps)
     centred, std, _ = _centred(scores, mask, ddof)
     parts = centred * weights
     if normalize == "mean":
         return parts
-    if scheme == "normalize_then_sum":
+    if scheme == "sum_of_normalized":
+        if normalize == "batch":
+            std = _batch_std(scores, mask, _step_segments(step), ddof)
         return _divide(parts, std[:, None, :] + eps)
-    _, total_std, total_degenerate = _centred((scores * weights).sum(-1), mask, ddof)
-    parts = jnp.where(total_degenerate[:, None, None], 0, parts)
-    return _divide(parts, total_std[:, None, None] + eps)
+    totals, bound = _totals(scores, mask, weights)
+    _, spread, degenerate = _centred(totals, mask, ddof, bound)
+    if normalize == "batch":
+        spread = _batch_std(totals, mask, _step_segments(step), ddof)
+    parts = jnp.where(degenerate[:, None, None], 0, parts)
+    return _divide(parts, spread[:, None, None] + eps)
 
 
 def _divide(numerator, denominator):
-    # The denominator is 0 only with eps = 0 in a degenerate group, whose numerator is 0.
+    # The denominator is 0 only with eps = 0 where every numerator it divides is 0 (a
+    # degenerate group, a constant reward, a step without signal).
     positive = denominator > 0
     return jnp.where(positive, numerator / jnp.where(positive, denominator, 1), 0)
 
 
 @jax.jit
 def _degenerate(scores, mask, weights):
-    _, _, total = _centred((scores * weights).sum(-1), mask, 0)
+    totals, bound = _totals(scores, mask, weights)
+    _, _, total = _centred(totals, mask, 0, bound)
     _, _, per_reward = _centred(scores, mask, 0)
     return total, per_reward
 
@@ -1197,8 +1366,11 @@ def _segment_mean(values, segment, n_segments):
 
 
 @partial(jax.jit, static_argnames=("n_segments",))
-def _length_correlation(values, length, mask, segment, n_segments):
-    centred, _, _ = _centred(values, mask, 0)
+def _length_correlation(scores, weights, length, mask, segment, n_segments):
+    totals, bound = _totals(scores, mask, weights)
+    centred_scores, _, _ = _centred(scores, mask, 0)
+    centred_totals, _, _ = _centred(totals, mask, 0, bound)
+    centred = jnp.concatenate([centred_scores, centred_totals[..., None]], axis=-1)
     centred_length, _, _ = _centred(length, mask, 0)
     cross = jax.ops.segment_sum((centred * centred_length[..., None]).sum(1), segment, n_segments)
     squares = jax.ops.segment_sum((centred**2).sum(1), segment, n_segments)
@@ -1290,10 +1462,18 @@ def _check_group(group) -> None:
 
 
 def _advantage_options(scheme, normalize, ddof, eps):
-    if scheme not in SCHEMES:
+    if not isinstance(scheme, str) or scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {list(SCHEMES)}, got {scheme!r}.")
-    if normalize not in NORMALIZATIONS:
-        raise ValueError(f"normalize must be one of {list(NORMALIZATIONS)}, got {normalize!r}.")
+    if isinstance(normalize, str):
+        normalize = NORMALIZATION_ALIASES.get(normalize, normalize)
+    if not isinstance(normalize, str) or normalize not in NORMALIZATIONS:
+        raise ValueError(
+            f"normalize must be one of {list(NORMALIZATIONS)} (or TRL's spellings "
+            f"{list(NORMALIZATION_ALIASES)}), got {normalize!r}."
+        )
+    if scheme == "normalize_then_sum":
+        # TRL ignores scale_rewards in this branch; one compiled kernel serves every value.
+        normalize = "std"
     if isinstance(ddof, bool) or ddof not in (0, 1):
         raise ValueError(
             f"ddof must be 1 (sample standard deviation, TRL's default) or 0 (population), "

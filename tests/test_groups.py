@@ -10,6 +10,7 @@ the kernels and the oracles.
 
 import dataclasses
 import math
+from fractions import Fraction
 
 import jax
 import numpy as np
@@ -35,6 +36,7 @@ class Drawn:
     scores: np.ndarray  # [P, G, K] garbage where masked
     mask: np.ndarray
     weights: list[float]
+    step: list[int]
 
 
 #: Shapes (prompts, group size, rewards) drawn from: every kernel compiles once per shape,
@@ -59,93 +61,119 @@ def drawn_groups(draw, max_rewards=4, ragged=True):
     garbage = draw(arrays(np.float64, shape, elements=GARBAGE))
     scores = np.where(mask[..., None], values, garbage)
     weights = draw(st.lists(QUARTERS, min_size=n_rewards, max_size=n_rewards))
-    group = rv.GroupRewards.from_arrays(scores, mask, weights=weights)
-    return Drawn(group, scores, mask, weights)
+    # Training steps in any order: "batch" statistics are per step.
+    step = draw(st.lists(st.integers(0, 2), min_size=n_prompts, max_size=n_prompts))
+    group = rv.GroupRewards.from_arrays(scores, mask, weights=weights, step=step)
+    return Drawn(group, scores, mask, weights, step)
 
 
 # ---------------------------------------------------------------------------
 # Loop oracles: nothing from rewardviz.
 
 
-def loop_normalised(values, ddof, eps, normalize):
-    """Centred (and scaled) list; 0 for fewer than two values or all equal."""
+def loop_std(values, ddof):
     n = len(values)
-    if n < 2 or all(v == values[0] for v in values):
-        return [0.0] * n, True
+    if n - ddof <= 0:
+        return 0.0
     mean = sum(values) / n
-    if normalize == "mean":
-        return [v - mean for v in values], False
-    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - ddof))
-    return [(v - mean) / (std + eps) for v in values], False
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / (n - ddof))
 
 
-def loop_attribution(drawn, scheme, normalize, ddof, eps):
+def loop_flat(values, tolerance=0.0):
+    return len(values) < 2 or max(values) - min(values) <= tolerance
+
+
+def loop_centred(values):
+    """Values minus their mean; all 0 for fewer than two values or all equal."""
+    if loop_flat(values):
+        return [0.0] * len(values)
+    mean = sum(values) / len(values)
+    return [v - mean for v in values]
+
+
+def divided(value, denominator):
+    return value / denominator if denominator > 0 else 0.0
+
+
+def loop_attribution(drawn, scheme, normalize, ddof, eps, tie=0.0):
+    """Parts ``[P, G, K]`` with loops over steps, groups, samples and rewards.
+
+    Weighted totals count as equal when they differ by at most ``tie``.
+    """
     n_prompts, size, n_rewards = drawn.scores.shape
-    out = np.zeros((n_prompts, size, n_rewards))
+    w = drawn.weights
+    columns, totals, samples = {}, {}, {}
     for p in range(n_prompts):
-        samples = [g for g in range(size) if drawn.mask[p, g]]
-        columns = [[drawn.scores[p, g, k] for g in samples] for k in range(n_rewards)]
-        totals = [
-            sum(drawn.weights[k] * columns[k][i] for k in range(n_rewards))
-            for i in range(len(samples))
+        samples[p] = [g for g in range(size) if drawn.mask[p, g]]
+        columns[p] = [[drawn.scores[p, g, k] for g in samples[p]] for k in range(n_rewards)]
+        totals[p] = [
+            sum(w[k] * columns[p][k][i] for k in range(n_rewards)) for i in range(len(samples[p]))
         ]
-        for k in range(n_rewards):
-            n = len(samples)
-            mean_k = sum(columns[k]) / n
-            flat_k = n < 2 or all(v == columns[k][0] for v in columns[k])
-            for i, g in enumerate(samples):
-                centred = 0.0 if flat_k else columns[k][i] - mean_k
+    out = np.zeros((n_prompts, size, n_rewards))
+    for step in set(drawn.step):
+        prompts = [p for p in range(n_prompts) if drawn.step[p] == step]
+        if scheme == "normalize_then_sum":
+            # z per reward within the group, weighted; R tied (rewards cancel) gives 0.
+            weighted = {}
+            for p in prompts:
+                n = len(samples[p])
+                weighted[p] = [[0.0] * n_rewards for _ in range(n)]
+                for k in range(n_rewards):
+                    spread = loop_std(columns[p][k], ddof) + eps
+                    for i, c in enumerate(loop_centred(columns[p][k])):
+                        weighted[p][i][k] = w[k] * divided(c, spread)
+                if loop_flat([sum(row) for row in weighted[p]], 1e-9):
+                    weighted[p] = [[0.0] * n_rewards for _ in range(n)]
+            combined = [sum(row) for p in prompts for row in weighted[p]]
+            spread = loop_std(combined, ddof) + eps
+            for p in prompts:
+                for i, g in enumerate(samples[p]):
+                    out[p, g] = [divided(part, spread) for part in weighted[p][i]]
+            continue
+        for p in prompts:
+            for k in range(n_rewards):
                 if normalize == "mean":
-                    out[p, g, k] = drawn.weights[k] * centred
-                elif scheme == "normalize_then_sum":
-                    std = (
-                        0.0
-                        if n < 2
-                        else math.sqrt(sum((v - mean_k) ** 2 for v in columns[k]) / (n - ddof))
-                    )
-                    out[p, g, k] = 0.0 if flat_k else drawn.weights[k] * centred / (std + eps)
+                    spread = 1.0
+                elif scheme == "sum_of_normalized" and normalize == "std":
+                    spread = loop_std(columns[p][k], ddof) + eps
+                elif scheme == "sum_of_normalized":
+                    spread = loop_std([v for q in prompts for v in columns[q][k]], ddof) + eps
+                elif loop_flat(totals[p], tie):
+                    continue
+                elif normalize == "std":
+                    spread = loop_std(totals[p], ddof) + eps
                 else:
-                    flat_total = n < 2 or all(t == totals[0] for t in totals)
-                    if flat_total:
-                        continue
-                    mean_total = sum(totals) / n
-                    std = math.sqrt(sum((t - mean_total) ** 2 for t in totals) / (n - ddof))
-                    out[p, g, k] = drawn.weights[k] * centred / (std + eps)
+                    spread = loop_std([t for q in prompts for t in totals[q]], ddof) + eps
+                for i, c in enumerate(loop_centred(columns[p][k])):
+                    out[p, samples[p][i], k] = divided(w[k] * c, spread)
     return out
 
 
 def loop_advantages(drawn, scheme, normalize, ddof, eps):
+    """Advantages ``[P, G]`` from the totals (no parts) wherever a scheme allows it."""
     n_prompts, size, n_rewards = drawn.scores.shape
+    if scheme == "normalize_then_sum" or (scheme == "sum_of_normalized" and normalize != "mean"):
+        return loop_attribution(drawn, scheme, normalize, ddof, eps).sum(-1)
     out = np.zeros((n_prompts, size))
+    totals = {}
     for p in range(n_prompts):
         samples = [g for g in range(size) if drawn.mask[p, g]]
-        if scheme == "sum_then_normalize" or normalize == "mean":
-            totals = [
-                sum(drawn.weights[k] * drawn.scores[p, g, k] for k in range(n_rewards))
-                for g in samples
-            ]
-            values, _ = loop_normalised(totals, ddof, eps, normalize)
-            if normalize == "mean":  # centring is linear: centre each reward, then sum
-                values = [0.0] * len(samples)
-                for k in range(n_rewards):
-                    column, _ = loop_normalised(
-                        [drawn.scores[p, g, k] for g in samples], ddof, eps, "mean"
-                    )
-                    values = [v + drawn.weights[k] * c for v, c in zip(values, column, strict=True)]
+        totals[p] = {
+            g: sum(drawn.weights[k] * drawn.scores[p, g, k] for k in range(n_rewards))
+            for g in samples
+        }
+    for p in range(n_prompts):
+        values = list(totals[p].values())
+        if normalize == "std":
+            spread = loop_std(values, ddof) + eps
+        elif normalize == "batch":
+            same_step = [q for q in range(n_prompts) if drawn.step[q] == drawn.step[p]]
+            spread = loop_std([t for q in same_step for t in totals[q].values()], ddof) + eps
         else:
-            values = [0.0] * len(samples)
-            for k in range(n_rewards):
-                column, _ = loop_normalised(
-                    [drawn.scores[p, g, k] for g in samples], ddof, eps, normalize
-                )
-                values = [v + drawn.weights[k] * c for v, c in zip(values, column, strict=True)]
-        for i, g in enumerate(samples):
-            out[p, g] = values[i]
+            spread = 1.0
+        for g, c in zip(totals[p], loop_centred(values), strict=True):
+            out[p, g] = divided(c, spread)
     return out
-
-
-def loop_flat(values):
-    return len(values) < 2 or all(v == values[0] for v in values)
 
 
 def close(actual, expected, atol=1e-10):
@@ -183,7 +211,7 @@ def test_advantages_sum_to_zero_in_each_group_and_follow_a_permutation(drawn, sc
     close(advantage.sum(axis=1), np.zeros(len(advantage)), atol=1e-9)
     reverse = drawn.group.mask.shape[1] - 1 - np.arange(drawn.group.mask.shape[1])
     flipped = rv.GroupRewards.from_arrays(
-        drawn.scores[:, reverse], drawn.mask[:, reverse], weights=drawn.weights
+        drawn.scores[:, reverse], drawn.mask[:, reverse], weights=drawn.weights, step=drawn.step
     )
     close(groups.advantages(flipped, scheme), advantage[:, reverse])
 
@@ -191,7 +219,9 @@ def test_advantages_sum_to_zero_in_each_group_and_follow_a_permutation(drawn, sc
 @given(drawn_groups(ragged=False), st.data())
 def test_shifting_a_reward_per_group_changes_nothing(drawn, data):
     shift = data.draw(arrays(np.float64, (drawn.scores.shape[0], 1, 1), elements=QUARTERS))
-    shifted = rv.GroupRewards.from_arrays(drawn.scores + shift, weights=drawn.weights)
+    shifted = rv.GroupRewards.from_arrays(
+        drawn.scores + shift, weights=drawn.weights, step=drawn.step
+    )
     for scheme in groups.SCHEMES:
         close(groups.advantages(shifted, scheme), groups.advantages(drawn.group, scheme), 1e-8)
 
@@ -213,7 +243,7 @@ def test_the_two_schemes_differ_when_rewards_have_different_spreads():
     scores = np.array([[[1, 1], [1, 0], [1, 1], [0, 0]]], dtype=float)
     group = rv.GroupRewards.from_arrays(scores, names=["format", "accuracy"])
     summed = np.asarray(groups.advantages(group, "sum_then_normalize", eps=0.0))[0]
-    normalised = np.asarray(groups.advantages(group, "normalize_then_sum", eps=0.0))[0]
+    normalised = np.asarray(groups.advantages(group, "sum_of_normalized", eps=0.0))[0]
     # Totals (2, 1, 2, 0): mean 5/4, sample std sqrt((9+1+9+25)/16/3) = sqrt(11/12).
     close(summed, (np.array([2, 1, 2, 0]) - 1.25) / math.sqrt(11 / 12))
     # format: mean 3/4, std 1/2; accuracy: mean 1/2, std sqrt(1/3).
@@ -221,7 +251,7 @@ def test_the_two_schemes_differ_when_rewards_have_different_spreads():
     accuracy_part = (np.array([1, 0, 1, 0]) - 0.5) / math.sqrt(1 / 3)
     close(normalised, format_part + accuracy_part)
     close(
-        groups.attribution(group, "normalize_then_sum", eps=0.0)[0],
+        groups.attribution(group, "sum_of_normalized", eps=0.0)[0],
         np.stack([format_part, accuracy_part], 1),
     )
 
@@ -240,7 +270,7 @@ def test_group_size_one_and_zero_variance_give_zero_advantage_and_count_as_degen
     # Group 2: totals tie (2 and 2) though each reward varies: no signal under scheme A,
     # and its attribution is 0 rather than two huge cancelling terms.
     assert (np.asarray(groups.attribution(group))[2] == 0).all()
-    assert (np.asarray(groups.advantages(group, "normalize_then_sum"))[2] != 0).all()
+    assert (np.asarray(groups.advantages(group, "sum_of_normalized"))[2] != 0).all()
     degenerate = groups.degenerate_groups(group)
     np.testing.assert_array_equal(degenerate.total, [True, True, True])
     np.testing.assert_array_equal(
@@ -320,9 +350,381 @@ def test_slider_values_do_not_recompile():
 
 
 def test_advantages_compose_with_jit():
-    drawn = rv.GroupRewards.from_arrays(np.arange(24.0).reshape(2, 4, 3) % 5)
+    drawn = rv.GroupRewards.from_arrays(np.arange(24.0).reshape(2, 4, 3) % 5, step=[0, 1])
     jitted = jax.jit(lambda g: groups.advantages(g))(drawn)
     close(jitted, groups.advantages(drawn))
+    for scheme in groups.SCHEMES:  # the step is traced too: "batch" needs it
+        jitted = jax.jit(lambda g, s=scheme: groups.advantages(g, s, "batch"))(drawn)
+        close(jitted, groups.advantages(drawn, scheme, "batch"))
+
+
+def test_normalize_then_sum_is_gdpo_and_sum_of_normalized_has_no_batch_step():
+    # Two groups of one step; rewards format (small spread) and accuracy.
+    scores = np.array(
+        [[[1, 1], [1, 0], [1, 1], [0, 0]], [[1, 0], [1, 1], [1, 1], [1, 1]]], dtype=float
+    )
+    group = rv.GroupRewards.from_arrays(scores, names=["format", "accuracy"], weights=[1, 2])
+    # Group 0: format z = ±(1/4, 3/4) / (1/2), accuracy z = ±(1/2) / sqrt(1/3) (eps = 0);
+    # group 1: format constant (z = 0), accuracy (0, 1, 1, 1): mean 3/4, std 1/2.
+    z_format = np.array([[0.5, 0.5, 0.5, -1.5], [0, 0, 0, 0]])
+    z_accuracy = np.array([[1, -1, 1, -1], [-1.5, 0.5, 0.5, 0.5]])
+    z_accuracy[0] *= 0.5 / math.sqrt(1 / 3)
+    summed = z_format + 2 * z_accuracy
+    close(groups.advantages(group, "sum_of_normalized", eps=0.0), summed)
+    # GDPO standardises the weighted sum over the batch: both groups, 8 samples.
+    gdpo = summed / np.std(summed, ddof=1)
+    close(groups.advantages(group, "normalize_then_sum", eps=0.0), gdpo)
+    parts = np.asarray(groups.attribution(group, "normalize_then_sum", eps=0.0))
+    close(parts, np.stack([z_format, 2 * z_accuracy], -1) / np.std(summed, ddof=1))
+    # TRL ignores scale_rewards in this branch: every normalisation gives the same.
+    for normalize in (*groups.NORMALIZATIONS, *groups.NORMALIZATION_ALIASES):
+        close(groups.advantages(group, "normalize_then_sum", normalize, eps=0.0), gdpo)
+
+
+def test_batch_normalisation_divides_by_the_steps_spread_and_keeps_the_group_mean():
+    scores = np.array([[[1.0], [0.0]], [[4.0], [2.0]], [[5.0], [9.0]]])
+    group = rv.GroupRewards.from_arrays(scores, step=[7, 7, 3])
+    batch_std = np.std([1.0, 0.0, 4.0, 2.0], ddof=1)  # step 7; step 3 is one group
+    expected = [[0.5 / batch_std, -0.5 / batch_std], [1 / batch_std, -1 / batch_std]]
+    expected.append([-2 / np.std([5.0, 9.0], ddof=1), 2 / np.std([5.0, 9.0], ddof=1)])
+    for scheme in ("sum_then_normalize", "sum_of_normalized"):  # one reward: the same
+        close(groups.advantages(group, scheme, "batch", eps=0.0), expected)
+    # TRL's spellings of the other two normalisations.
+    close(groups.advantages(group, normalize="group"), groups.advantages(group, normalize="std"))
+    close(groups.advantages(group, normalize="none"), groups.advantages(group, normalize="mean"))
+
+
+@given(drawn_groups(), st.data())
+def test_z_schemes_ignore_positive_affine_rescaling_of_a_reward_in_a_group(drawn, data):
+    # With eps = 0, z = (s - mean) / std is unchanged by s -> a s + b with a > 0, per group
+    # and reward; eps > 0 breaks this by eps / std, so it is tested at eps = 0 only.
+    shape = (drawn.scores.shape[0], 1, drawn.scores.shape[2])
+    scale = data.draw(arrays(np.float64, shape, elements=st.sampled_from([0.5, 2.0, 4.0])))
+    shift = data.draw(arrays(np.float64, shape, elements=QUARTERS))
+    rescaled = rv.GroupRewards.from_arrays(
+        drawn.scores * scale + shift, drawn.mask, weights=drawn.weights, step=drawn.step
+    )
+    for scheme in ("normalize_then_sum", "sum_of_normalized"):
+        close(
+            groups.advantages(rescaled, scheme, eps=0.0),
+            groups.advantages(drawn.group, scheme, eps=0.0),
+            atol=1e-9,
+        )
+
+
+def test_batch_options_do_not_recompile():
+    group = groups.example_groups()
+    for scheme in groups.SCHEMES:
+        groups.advantages(group, scheme, "batch")
+    before = groups._attribution._cache_size()
+    for normalize in (*groups.NORMALIZATIONS, *groups.NORMALIZATION_ALIASES):
+        groups.advantages(group, "normalize_then_sum", normalize)  # one kernel for all
+    for scheme in groups.SCHEMES:  # other steps, even another number of them
+        groups.advantages(dataclasses.replace(group, step=group.step % 7), scheme, "batch")
+    assert groups._attribution._cache_size() == before
+
+
+# ---------------------------------------------------------------------------
+# Parity with TRL's GRPOTrainer: its formulas written out in numpy from its documentation.
+
+TRL_EPS = 1e-4
+TRL_OPTIONS = [
+    (aggregation, scale_rewards)
+    for aggregation in ("sum_then_normalize", "normalize_then_sum")
+    for scale_rewards in ("group", "batch", "none")
+]
+#: Scores of constant rewards and all-equal groups: short binary fractions (0/1 rewards
+#: are), whose mean is exact, so TRL computes exactly 0 there too (see the test below).
+DYADIC = [0.0, 1.0, 0.5, -0.25, 3.0]
+
+
+def trl_std(values):
+    """torch.std (ddof=1); taken as 0 for a single value, as TRL documents for a group of one."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def trl_nanstd(values):
+    """Sample standard deviation (ddof=1) of each column over its non-NaN entries."""
+    return np.array([trl_std(column[~np.isnan(column)]) for column in values.T])
+
+
+def trl_advantages(scores, mask, weights, step, aggregation, scale_rewards):
+    """TRL's advantages, one training step (TRL's batch) at a time.
+
+    TRL has no mask: the masked samples are dropped from their group first. A step with a
+    single valid sample has a batch standard deviation of 0 here (torch would give NaN).
+    """
+    out = np.zeros(mask.shape)
+    for s in np.unique(step):
+        prompts = np.flatnonzero(step == s)
+        rewards = [scores[p][mask[p]] for p in prompts]  # [n_p, K] per group
+        if aggregation == "sum_then_normalize":
+            totals = [np.nansum(r * weights, axis=1) for r in rewards]
+            batch_std = trl_std(np.concatenate(totals))
+            result = []
+            for total in totals:
+                centred = total - np.mean(total)
+                if scale_rewards == "group":
+                    result.append(centred / (trl_std(total) + TRL_EPS))
+                elif scale_rewards == "batch":
+                    result.append(centred / (batch_std + TRL_EPS))
+                else:
+                    result.append(centred)
+        else:  # scale_rewards is not read in this branch
+            combined = []
+            for r in rewards:
+                z = (r - np.nanmean(r, axis=0)) / (trl_nanstd(r) + TRL_EPS)
+                combined.append(np.nansum(z * weights, axis=1))
+            batch = np.concatenate(combined)
+            result = [(c - np.mean(batch)) / (trl_std(batch) + TRL_EPS) for c in combined]
+        for p, advantage in zip(prompts, result, strict=True):
+            out[p, mask[p]] = advantage
+    return out
+
+
+def trl_condition(scores, mask, weights, step, aggregation, scale_rewards):
+    """``[P, G]`` how much the last division of TRL's formula amplifies rounding.
+
+    The scale of what is divided over the divisor: ``max_i Σ_k |w_k s_ik|`` for the
+    totals; for GDPO's ``R`` the scale of its rounding, ``Σ_k |w_k| max_i |s_ik| /
+    (std_G(s_k) + eps)`` over the rewards that vary (a reward constant at a short binary
+    fraction is centred exactly), the largest in the step since ``mean_B(R)`` adds them
+    all, over ``std_B(R) + eps``. Two correct implementations may differ by about ``u``
+    times this. In a step of two-sample groups GDPO's weighted ``z`` nearly cancel (each
+    is ``±(1/√2) std/(std + eps)``): ``R`` is a small difference and this is large.
+    """
+    out = np.ones(mask.shape)
+    for s in np.unique(step):
+        prompts = np.flatnonzero(step == s)
+        rewards = [scores[p][mask[p]] for p in prompts]
+        if aggregation == "sum_then_normalize":
+            totals = [np.sum(r * weights, axis=1) for r in rewards]
+            batch_std = trl_std(np.concatenate(totals))
+            for p, r, total in zip(prompts, rewards, totals, strict=True):
+                divisor = {
+                    "group": trl_std(total) + TRL_EPS,
+                    "batch": batch_std + TRL_EPS,
+                    "none": 1.0,
+                }
+                out[p] = np.abs(r * weights).sum(axis=1).max() / divisor[scale_rewards]
+        else:
+            combined, scales = [], []
+            for r in rewards:
+                std = trl_nanstd(r)
+                z = (r - r.mean(axis=0)) / (std + TRL_EPS)
+                combined.append(np.sum(z * weights, axis=1))
+                scales.append((np.abs(weights) * np.abs(r).max(axis=0) / (std + TRL_EPS))[std > 0])
+            # Every advantage of the step subtracts mean_B(R), rounded from all its R.
+            largest = max(scale.sum() for scale in scales)
+            out[prompts] = largest / (trl_std(np.concatenate(combined)) + TRL_EPS)
+    return out
+
+
+def trl_noise_bound(scores, mask, weights):
+    """``[P]`` bound on TRL's advantage in a group whose totals are equal in exact arithmetic.
+
+    TRL's totals (``K``-term sums) and their mean (``n`` terms) are rounded, so its centred
+    totals there are at most ``(2 γ_K + γ_{n+2}) max_i Σ_k |w_k s_ik|``, divided by at least
+    ``eps``; rewardviz has exactly 0 there (see ``degenerate_groups``).
+    """
+    u = np.finfo(np.float64).eps / 2
+
+    def gamma(n):
+        return n * u / (1 - n * u)
+
+    magnitude = np.where(mask, np.abs(np.nan_to_num(scores) * weights).sum(-1), 0).max(axis=1)
+    return (2 * gamma(scores.shape[-1]) + gamma(mask.sum(axis=1) + 2)) * magnitude / TRL_EPS
+
+
+def trl_parity(group, scores, mask, weights, step):
+    """rewardviz's advantages agree with TRL's in all six TRL configurations.
+
+    To 1e-12, times the amplification of the formula's last division where it exceeds 1
+    (:func:`trl_condition`). Where TRL divides rounding noise by eps (totals equal up to
+    rounding, under group or batch scaling) rewardviz has 0 and TRL's value is within
+    that noise (:func:`trl_noise_bound`).
+    """
+    zeroed = groups.degenerate_groups(group).total[:, None] & mask
+    noise = np.broadcast_to(trl_noise_bound(scores, mask, weights)[:, None], mask.shape)
+    for aggregation, scale_rewards in TRL_OPTIONS:
+        expected = trl_advantages(scores, mask, weights, step, aggregation, scale_rewards)
+        actual = np.asarray(groups.advantages(group, aggregation, scale_rewards))
+        message = f"{aggregation}, {scale_rewards}"
+        if aggregation == "sum_then_normalize" and scale_rewards != "none":
+            assert (actual[zeroed] == 0).all(), message
+            assert (np.abs(expected[zeroed]) <= noise[zeroed]).all(), message
+            expected = np.where(zeroed, 0.0, expected)
+        tolerance = 1e-12 * np.maximum(
+            1.0, trl_condition(scores, mask, weights, step, aggregation, scale_rewards)
+        )
+        assert (np.abs(actual - expected) <= tolerance).all(), (message, actual - expected)
+
+
+@st.composite
+def trl_batches(draw):
+    n_prompts, size, n_rewards = draw(st.sampled_from(SHAPES))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    shape = (n_prompts, size)
+    columns = []
+    for kind in draw(
+        st.lists(
+            st.sampled_from(["normal", "binary", "uniform", "constant"]),
+            min_size=n_rewards,
+            max_size=n_rewards,
+        )
+    ):
+        if kind == "normal":
+            columns.append(rng.normal(size=shape))
+        elif kind == "binary":
+            columns.append(rng.integers(0, 2, shape).astype(float))
+        elif kind == "uniform":
+            columns.append(rng.uniform(-2.0, 3.0, shape))
+        else:  # constant within each group
+            columns.append(np.repeat(rng.choice(DYADIC, (n_prompts, 1)), size, axis=1))
+    scores = np.stack(columns, axis=-1)
+    # Some groups have every sample equal (all rewards constant within the group).
+    flat = np.asarray(draw(st.lists(st.booleans(), min_size=n_prompts, max_size=n_prompts)))
+    scores[flat] = rng.choice(DYADIC, (int(flat.sum()), 1, n_rewards))
+    sizes = draw(st.lists(st.integers(1, size), min_size=n_prompts, max_size=n_prompts))
+    mask = np.arange(size)[None, :] < np.asarray(sizes)[:, None]
+    mask = mask[:, rng.permutation(size)]
+    scores[~mask] = np.nan  # TRL never sees them; rewardviz must not read them
+    step = np.asarray(draw(st.lists(st.integers(0, 2), min_size=n_prompts, max_size=n_prompts)))
+    weights = rng.uniform(-1.0, 2.0, n_rewards) if draw(st.booleans()) else np.ones(n_rewards)
+    return scores, mask, weights, step
+
+
+@given(trl_batches())
+def test_advantages_match_trl_on_random_groups(batch):
+    scores, mask, weights, step = batch
+    group = rv.GroupRewards.from_arrays(scores, mask, weights=weights, step=step)
+    trl_parity(group, scores, mask, weights, step)
+
+
+def test_advantages_match_trl_on_degenerate_groups():
+    rng = np.random.default_rng(11)
+    weights = np.array([0.1, 0.1, 0.2])
+    scores = rng.normal(size=(7, 4, 3))
+    scores[1] = [1.0, 0.5, 0.0]  # all samples equal
+    scores[2, :, 1] = 1.0  # one reward constant
+    scores[3, :2] = [[2.0, 3.0, 1.0], [3.0, 0.0, 2.0]]  # totals tie up to rounding
+    scores[6, :, 0] = 0.0  # a reward constant in its whole step
+    mask = np.ones((7, 4), bool)
+    mask[3, 2:] = False
+    mask[4, 1:] = False  # one valid sample
+    mask[5, 1:] = False  # ... alone in its step: a batch of one sample
+    mask[0, 0] = mask[2, 3] = False
+    scores[~mask] = np.nan
+    step = np.array([0, 0, 0, 1, 1, 2, 3])
+    for w in (weights, np.ones(3)):
+        group = rv.GroupRewards.from_arrays(scores, mask, weights=w, step=step)
+        if w is weights:
+            assert groups.degenerate_groups(group).total.tolist() == [0, 1, 0, 1, 1, 1, 0]
+        trl_parity(group, scores, mask, w, step)
+
+
+def test_trl_differs_only_by_its_rounding_noise_where_a_reward_is_constant():
+    # TRL centres a constant reward by its computed mean: 0.7 three times has a mean one
+    # ulp off, so TRL's z is ±1.1e-12 (an ulp over eps) where rewardviz has exactly 0;
+    # divided again by the batch spread of R (about 1) it stays below 1e-11.
+    scores = np.array([[[0.7, 1.0], [0.7, 0.0], [0.7, 1.0]], [[0.1, 0.0], [0.1, 1.0], [0.1, 0.0]]])
+    group = rv.GroupRewards.from_arrays(scores)
+    mask, weights, step = np.ones((2, 3), bool), np.ones(2), np.zeros(2, int)
+    for aggregation, scale_rewards in TRL_OPTIONS:
+        expected = trl_advantages(scores, mask, weights, step, aggregation, scale_rewards)
+        actual = np.asarray(groups.advantages(group, aggregation, scale_rewards))
+        assert np.abs(actual - expected).max() < 1e-11
+        parts = np.asarray(groups.attribution(group, aggregation, scale_rewards))
+        assert (parts[..., 0] == 0).all()
+
+
+@pytest.mark.parametrize("x64", [True, False])
+def test_rewards_that_cancel_never_blow_gdpo_attribution_up(x64):
+    # Complementary rewards with equal weights: z_a = -z_b in every group, so R is 0 in
+    # exact arithmetic and rounding noise once computed (a few ulps in float32), over the
+    # whole step. Standardising R over the batch would divide that noise by about eps.
+    a = np.random.default_rng(5).uniform(size=(3, 6))
+    scores = np.stack([a, 1 - a], axis=-1)
+    with jax.enable_x64(x64):
+        group = rv.GroupRewards.from_arrays(scores)
+        parts = np.asarray(groups.attribution(group, "normalize_then_sum"))
+    assert (parts == 0).all()
+    mask, weights, step = np.ones((3, 6), bool), np.ones(2), np.zeros(3, int)
+    expected = trl_advantages(scores, mask, weights, step, "normalize_then_sum", "group")
+    assert np.abs(expected).max() < 1e-10
+
+
+# ---------------------------------------------------------------------------
+# Totals equal up to rounding: degenerate everywhere, in float64 and float32.
+
+#: (weights, scores of a group) whose totals are equal in exact arithmetic (0.2 = 2·0.1 and
+#: 0.6 = 2·0.3 in binary too). Rounded, the first differs in float64 and float32 (0.7 and
+#: 0.7000000000000001), the second in float32 and, depending on how the sum is evaluated,
+#: in float64; the issue's example, last, happens to round to equal totals.
+ROUNDED_TIES = [
+    ((0.1, 0.1, 0.2), [[2.0, 3.0, 1.0], [3.0, 0.0, 2.0]]),
+    ((0.3, 0.6), [[5.0, 1.0], [7.0, 0.0], [1.0, 3.0]]),
+    ((0.1, 0.4), [[1.0, 0.5], [3.0, 0.0]]),
+]
+
+
+def tie_group(weights, scores, precision):
+    """The group in ``precision``: float64; float32 numbers in this x64 session, which
+    ``from_arrays`` widens to float64; float32 with x64 off (the package default); or
+    float32 arrays put in the dataclass directly, computed in float32 in this session."""
+    scores = np.array([scores])
+    length = np.arange(1.0, scores.shape[1] + 1)[None]
+    if precision == "float32 input":
+        scores, weights = scores.astype(np.float32), np.asarray(weights, np.float32)
+    if precision == "float32 dataclass":
+        wide = rv.GroupRewards.from_arrays(scores, weights=weights, length=length)
+        return dataclasses.replace(
+            wide,
+            scores=wide.scores.astype(np.float32),
+            weights=wide.weights.astype(np.float32),
+            length=wide.length.astype(np.float32),
+        )
+    return rv.GroupRewards.from_arrays(scores, weights=weights, length=length)
+
+
+@pytest.mark.parametrize("precision", ["float64", "float32 input", "float32", "float32 dataclass"])
+@pytest.mark.parametrize(("weights", "scores"), ROUNDED_TIES)
+def test_totals_equal_up_to_rounding_are_degenerate_and_never_blow_attribution_up(
+    weights, scores, precision
+):
+    with jax.enable_x64(precision != "float32"):
+        group = tie_group(weights, scores, precision)
+        dtype = np.dtype(group.scores.dtype)
+        assert dtype == (np.float64 if precision in ("float64", "float32 input") else np.float32)
+        # Equal in exact arithmetic on the values as stored.
+        stored_w = np.asarray(group.weights).tolist()
+        exact = {
+            sum(Fraction(w) * Fraction(s) for w, s in zip(stored_w, row, strict=True))
+            for row in np.asarray(group.scores)[0].tolist()
+        }
+        assert len(exact) == 1
+        degenerate = groups.degenerate_groups(group)
+        assert degenerate.total.tolist() == [True]
+        assert not degenerate.per_reward.any()
+        drift = groups.length_correlation_drift(group)
+        assert drift["total"].tolist() == [0.0]
+        drawn = Drawn(
+            group, np.asarray(group.scores, float), np.ones((1, len(scores)), bool), stored_w, [0]
+        )
+        tolerance = (
+            {"rtol": 1e-10, "atol": 1e-12} if dtype == np.float64 else {"rtol": 1e-5, "atol": 1e-6}
+        )
+        for scheme in groups.SCHEMES:
+            for normalize in groups.NORMALIZATIONS:
+                parts = np.asarray(groups.attribution(group, scheme, normalize))
+                advantage = np.asarray(groups.advantages(group, scheme, normalize))
+                assert parts.dtype == dtype and advantage.dtype == dtype
+                if scheme == "sum_then_normalize" and normalize != "mean":
+                    assert (parts == 0).all() and (advantage == 0).all()
+                # Each part as computed in float64 with the tie decided exactly: O(1), where
+                # exact comparison gave ±500 and more.
+                expected = loop_attribution(drawn, scheme, normalize, 1, 1e-4, tie=1e-12)
+                np.testing.assert_allclose(parts, expected, **tolerance)
 
 
 # ---------------------------------------------------------------------------

@@ -64,6 +64,21 @@ def test_update_attribution_in_place_and_errors(group):
         rv.plots.advantage_attribution(bad, group.names)
 
 
+def test_attribution_of_every_scheme_and_normalisation_draws(group):
+    mask = np.asarray(group.mask)
+    for scheme in rv.groups.SCHEMES:
+        for normalize in rv.groups.NORMALIZATIONS:
+            parts = np.asarray(rv.groups.attribution(group, scheme, normalize))
+            figure = rv.plots.advantage_attribution(parts[3], group.names, mask=mask[3])
+            advantage = np.asarray(rv.groups.advantages(group, scheme, normalize))[3]
+            np.testing.assert_allclose(np.array(figure.data[-1].y, float), advantage)
+    summed = rv.groups.advantages(group, "sum_then_normalize")
+    gdpo = rv.groups.advantages(group, "normalize_then_sum")
+    figure = rv.plots.scheme_scatter(summed, gdpo, mask)
+    assert figure.layout.xaxis.title.text == "sum then normalise"
+    assert figure.layout.yaxis.title.text == "normalise then sum"
+
+
 def test_scheme_scatter_splits_flipped_signs():
     first = np.array([[1.0, -1.0, 0.5], [2.0, -2.0, 9.0]])
     second = np.array([[0.5, 1.0, 0.5], [1.0, -3.0, -9.0]])

@@ -36,8 +36,9 @@ def explorer(data):
     return rv.widgets.GroupExplorer(group, index=2)
 
 
-def parts_by_hand(scores, mask, weights, index, eps=1e-4):
-    """Sum-then-normalise attribution of one group, with loops."""
+def parts_by_hand(scores, mask, weights, index, eps=1e-4, spread=None):
+    """Sum-then-normalise attribution of one group, with loops; ``spread`` replaces the
+    group's standard deviation of the totals (the batch's, for ``normalize="batch"``)."""
     samples = [g for g in range(scores.shape[1]) if mask[index, g]]
     totals = [sum(w * scores[index, g, k] for k, w in enumerate(weights)) for g in samples]
     n = len(samples)
@@ -47,6 +48,7 @@ def parts_by_hand(scores, mask, weights, index, eps=1e-4):
         return out
     mean_total = sum(totals) / n
     std = math.sqrt(sum((t - mean_total) ** 2 for t in totals) / (n - 1))
+    std = std if spread is None else spread
     for k, w in enumerate(weights):
         column = [scores[index, g, k] for g in samples]
         flat = all(v == column[0] for v in column)
@@ -68,6 +70,31 @@ def normalised_parts_by_hand(scores, mask, index, eps=1e-4):
         flat = all(v == column[0] for v in column)
         for i, g in enumerate(samples):
             out[g, k] = 0.0 if flat else w * (column[i] - mean) / (std + eps)
+    return out
+
+
+def gdpo_parts_by_hand(scores, mask, weights, index, eps=1e-4):
+    """TRL's normalise-then-sum (GDPO) attribution of one group, with loops: every group is
+    in the batch (the fixture has no steps)."""
+    weighted = {}
+    for p in range(scores.shape[0]):
+        samples = [g for g in range(scores.shape[1]) if mask[p, g]]
+        n = len(samples)
+        weighted[p] = {g: [0.0] * scores.shape[2] for g in samples}
+        for k, w in enumerate(weights):
+            column = [scores[p, g, k] for g in samples]
+            if all(v == column[0] for v in column):
+                continue
+            mean = sum(column) / n
+            std = math.sqrt(sum((v - mean) ** 2 for v in column) / (n - 1))
+            for g, v in zip(samples, column, strict=True):
+                weighted[p][g][k] = w * (v - mean) / (std + eps)
+    combined = [sum(parts) for group in weighted.values() for parts in group.values()]
+    mean = sum(combined) / len(combined)
+    spread = math.sqrt(sum((r - mean) ** 2 for r in combined) / (len(combined) - 1)) + eps
+    out = np.full((scores.shape[1], scores.shape[2]), np.nan)
+    for g, parts in weighted[index].items():
+        out[g] = [part / spread for part in parts]
     return out
 
 
@@ -105,13 +132,41 @@ def test_controls_redraw_in_place_without_recompiling(explorer, data):
 def test_scheme_and_normalisation(explorer, data):
     explorer.normalize_toggle.value = "mean"
     mean_parts = drawn(explorer)
-    explorer.scheme_dropdown.value = "normalize_then_sum"
+    explorer.scheme_dropdown.value = "sum_of_normalized"
     np.testing.assert_allclose(drawn(explorer), mean_parts)  # centring only: schemes agree
     explorer.normalize_toggle.value = "std"
     scores, mask = data
     np.testing.assert_allclose(drawn(explorer), normalised_parts_by_hand(scores, mask, 2))
     state = explorer.state()
-    assert (state.scheme, state.normalize) == ("normalize_then_sum", "std")
+    assert (state.scheme, state.normalize) == ("sum_of_normalized", "std")
+
+
+def test_gdpo_disables_the_normalisation_and_batch_scaling_draws_the_steps_spread(explorer, data):
+    scores, mask = data
+    assert not explorer.normalize_toggle.disabled
+    explorer.scheme_dropdown.value = "normalize_then_sum"
+    assert explorer.normalize_toggle.disabled  # TRL ignores scale_rewards here
+    expected = gdpo_parts_by_hand(scores, mask, WEIGHTS, 2)
+    np.testing.assert_allclose(drawn(explorer), expected)
+    before = groups._attribution._cache_size()
+    for normalize in ("mean", "batch", "std"):
+        explorer.normalize_toggle.value = normalize
+        np.testing.assert_allclose(drawn(explorer), expected)
+    assert groups._attribution._cache_size() == before
+    explorer.scheme_dropdown.value = "sum_then_normalize"
+    explorer.normalize_toggle.value = "batch"
+    assert not explorer.normalize_toggle.disabled
+    totals = [
+        sum(w * scores[p, g, k] for k, w in enumerate(WEIGHTS))
+        for p in range(scores.shape[0])
+        for g in range(scores.shape[1])
+        if mask[p, g]
+    ]
+    mean = sum(totals) / len(totals)
+    batch_std = math.sqrt(sum((t - mean) ** 2 for t in totals) / (len(totals) - 1))
+    by_hand = parts_by_hand(scores, mask, WEIGHTS, 2, spread=batch_std)
+    np.testing.assert_allclose(drawn(explorer), by_hand)
+    assert explorer.state().normalize == "batch"
 
 
 def test_all_weights_zero_make_every_group_degenerate(explorer):

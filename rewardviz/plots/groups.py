@@ -186,9 +186,12 @@ def scheme_scatter(
     Args:
         first: ``[P, G]`` advantages under the first scheme, e.g.
             ``rv.groups.advantages(group, "sum_then_normalize")``.
-        second: ``[P, G]`` advantages under the second scheme.
+        second: ``[P, G]`` advantages under the second scheme, e.g.
+            ``rv.groups.advantages(group, "normalize_then_sum")`` (TRL's GDPO option) or
+            ``"sum_of_normalized"`` (per-reward standardisation without the batch step).
         mask: ``[P, G]`` valid samples (all by default).
-        labels: the two schemes' names, for the axes.
+        labels: the two schemes' names, for the axes (the defaults name TRL's two
+            options).
         title: figure title; by default the correlation and the sign flips.
 
     Example:

@@ -6,7 +6,9 @@ normalisation choice, an ε slider and a plotly ``FigureWidget``. On every chang
 and redraws the selected group in place with
 :func:`rewardviz.plots.update_advantage_attribution`. It does no arithmetic of its own.
 Weights, ε and the group are traced values, so moving them never recompiles; each
-scheme and normalisation compiles once, on first use.
+scheme and normalisation compiles once, on first use. TRL's ``"normalize_then_sum"``
+(GDPO) has no use for a normalisation: the toggle is disabled while it is selected, and
+whatever it shows selects the one kernel of that scheme.
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ from rewardviz.groups import GroupRewards
 from rewardviz.plots.groups import advantage_attribution, update_advantage_attribution
 from rewardviz.widgets._common import StaticExport, error_html, figure_widget, weight_sliders
 
+_NORMALIZATION_LABELS = {"std": "group std", "batch": "batch std", "mean": "centre only"}
+_NORMALIZATION_TIPS = {
+    "std": "divide by the group's standard deviation + ε (TRL scale_rewards='group')",
+    "batch": "divide by the standard deviation of the whole training step + ε (TRL 'batch')",
+    "mean": "no division (TRL 'none', Dr. GRPO)",
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class GroupExplorerState:
@@ -29,8 +38,10 @@ class GroupExplorerState:
     Attributes:
         weights: ``{reward name: weight}`` set on the sliders.
         group: index of the group drawn.
-        scheme, normalize, eps: the advantage options (see :func:`rewardviz.groups.advantages`).
-        degenerate_fraction: fraction of all groups with no signal under these weights.
+        scheme, normalize, eps: the advantage options (see :func:`rewardviz.groups.advantages`;
+            ``normalize`` plays no part under ``"normalize_then_sum"``).
+        degenerate_fraction: fraction of all groups whose weighted total is the same for
+            every sample under these weights (no signal when summing then normalising).
     """
 
     weights: dict[str, float]
@@ -93,13 +104,17 @@ class GroupExplorer(StaticExport):
             options=list(group_analysis.SCHEMES), value=scheme, description="scheme", style=style
         )
         self.normalize_toggle = ipywidgets.ToggleButtons(
-            options=list(group_analysis.NORMALIZATIONS), value="std", description="normalise"
+            options=[(_NORMALIZATION_LABELS[key], key) for key in group_analysis.NORMALIZATIONS],
+            value="std",
+            description="normalise",
+            tooltips=[_NORMALIZATION_TIPS[key] for key in group_analysis.NORMALIZATIONS],
         )
         self.eps_slider = ipywidgets.FloatLogSlider(
             value=1e-4, base=10, min=-8, max=0, description="ε", readout_format=".0e", style=style
         )
         self.status = ipywidgets.HTML(value="")
 
+        self._show_normalisation()
         # Compute before building anything on screen: bad settings raise here.
         parts, degenerate = self._compute()
         self._degenerate = degenerate
@@ -178,11 +193,15 @@ class GroupExplorer(StaticExport):
             ),
         )
         self.status.value = (
-            f"{self._degenerate:.1%} of all groups carry no signal under these weights "
-            "(every sample gets the same total reward)."
+            f"{self._degenerate:.1%} of all groups carry no signal under these weights when "
+            "rewards are summed first (every sample gets the same total reward)."
         )
 
+    def _show_normalisation(self) -> None:
+        self.normalize_toggle.disabled = self.scheme_dropdown.value == "normalize_then_sum"
+
     def _refresh(self, _change=None) -> None:
+        self._show_normalisation()
         try:
             parts, degenerate = self._compute()
         except ValueError as error:
