@@ -212,19 +212,24 @@ def random_mdp(
     return mdp, reward.astype(mdp.dtype)
 
 
-@partial(jax.jit, static_argnames=("shape", "n_successors"))
-def _random_dynamics(key, concentration, shape, n_successors):
+@partial(jax.jit, static_argnames=("shape", "n_successors", "dtype"))
+def _random_dynamics(key, concentration, shape, n_successors, dtype=None):
+    """Dirichlet kernels on ``n_successors`` random successors, and normal rewards.
+
+    ``dtype`` (default: JAX's default float) is the precision of the draws.
+    """
+    dtype = jnp.result_type(float) if dtype is None else dtype
     support_key, weight_key, reward_key = jax.random.split(key, 3)
-    weights = jax.random.gamma(weight_key, concentration, shape)
+    weights = jax.random.gamma(weight_key, concentration, shape, dtype)
     support = jnp.ones(shape, bool)
     if n_successors is not None:
-        noise = jax.random.uniform(support_key, shape)
+        noise = jax.random.uniform(support_key, shape, dtype)
         cutoff = jnp.sort(noise, axis=-1)[..., -int(n_successors)][..., None]
         support = noise >= cutoff
     weights = jnp.where(support, weights, 0.0)
     # A row whose gamma draws all underflow (tiny concentration) becomes uniform on its support.
     weights = jnp.where(weights.sum(-1, keepdims=True) > 0, weights, support)
-    return weights / weights.sum(-1, keepdims=True), jax.random.normal(reward_key, shape)
+    return weights / weights.sum(-1, keepdims=True), jax.random.normal(reward_key, shape, dtype)
 
 
 def random_reward(seed: int | jax.Array, mdp: TabularMDP, batch_shape: Sequence[int] = ()):

@@ -130,8 +130,10 @@ def ball_and_goal_reward(state, params) -> dict[str, jax.Array]:
     - ``ball_velocity_to_goal = w·v_b·(g − b)/‖g − b‖ / BALL_MAX_SPEED``.
     - ``own_goal_danger = −w·liu(‖b − o‖)``: a penalty for the ball near one's own goal.
 
-    The Liu shapes share ``dispersion`` and ``density`` and use ``PLAYER_MAX_SPEED`` as
-    length unit.
+    The Liu shapes share ``dispersion`` and ``density``. Their length unit follows
+    Lucy-SKG: the top speed of what has to cover the distance, ``PLAYER_MAX_SPEED`` for
+    the player-to-ball ``approach`` and ``BALL_MAX_SPEED`` for the ball-to-goal
+    ``own_goal_danger``.
 
     Args:
         state: ``player_x, player_y, player_vx, player_vy, heading, ball_x, ball_y,
@@ -143,12 +145,8 @@ def ball_and_goal_reward(state, params) -> dict[str, jax.Array]:
     player_velocity = jnp.stack([state["player_vx"], state["player_vy"]])
     ball_velocity = jnp.stack([state["ball_vx"], state["ball_vy"]])
     goal, own_goal = jnp.asarray(OPPONENT_GOAL), jnp.asarray(OWN_GOAL)
-    shape = {
-        "scale": PLAYER_MAX_SPEED,
-        "dispersion": params["dispersion"],
-        "density": params["density"],
-    }
-    near_ball = shapes.liu_distance(shapes.distance(player, ball), **shape)
+    shape = {"dispersion": params["dispersion"], "density": params["density"]}
+    near_ball = shapes.liu_distance(shapes.distance(player, ball), scale=PLAYER_MAX_SPEED, **shape)
     facing_ball = shapes.facing(shapes.heading(state["heading"]), player, ball)
     return {
         "approach": params["w_approach"]
@@ -165,7 +163,7 @@ def ball_and_goal_reward(state, params) -> dict[str, jax.Array]:
         "ball_velocity_to_goal": params["w_ball_velocity_to_goal"]
         * shapes.velocity_towards(ball_velocity, ball, goal, scale=BALL_MAX_SPEED),
         "own_goal_danger": -params["w_own_goal_danger"]
-        * shapes.liu_distance(shapes.distance(ball, own_goal), **shape),
+        * shapes.liu_distance(shapes.distance(ball, own_goal), scale=BALL_MAX_SPEED, **shape),
     }
 
 

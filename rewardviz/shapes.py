@@ -48,8 +48,9 @@ def liu_distance(distance, *, scale=1.0, dispersion=1.0, density=1.0, radius=0.0
     """Liu's distance shape: ``r = exp(−0.5·d / (scale·dispersion))^(1/density)``, ``d = max(distance − radius, 0)``.
 
     The reward is 1 at (or inside) the target's ``radius`` and decays monotonically to 0
-    with distance. Lucy-SKG uses it for "player to ball" and "ball to goal" terms with
-    ``scale`` the car's maximum speed, so that ``d/scale`` is in seconds of travel.
+    with distance. Lucy-SKG uses it for "player to ball" with ``scale`` the car's maximum
+    speed and for "ball to goal" with ``scale`` the **ball's** maximum speed, so that
+    ``d/scale`` is in seconds of travel of whatever has to cover the distance.
 
     Args:
         distance: ``[...]`` distance to the target's centre (non-negative).
@@ -215,7 +216,9 @@ def clip(reward, low=-1.0, high=1.0) -> jax.Array:
     return jnp.clip(jnp.asarray(reward), low, high)
 
 
-def potential_difference(potential: Callable[..., jax.Array], gamma) -> Callable[..., jax.Array]:
+def potential_difference(
+    potential: Callable[..., jax.Array], gamma, *, negative_slope=1.0
+) -> Callable[..., jax.Array]:
     """Turn a state potential ``Φ`` into the shaping reward ``F(s, s') = γ·Φ(s')·(1 − done) − Φ(s)``.
 
     Ng, Harada & Russell (ICML 1999): adding ``F`` changes no optimal policy, provided
@@ -223,10 +226,17 @@ def potential_difference(potential: Callable[..., jax.Array], gamma) -> Callable
     ``s'`` ends the episode; time-limit truncation is not termination, pass
     ``done=False`` there).
 
+    ``negative_slope`` (Lucy-SKG's potential-difference rewards): a negative difference is
+    multiplied by it, ``F' = F`` if ``F ≥ 0`` else ``negative_slope·F``, like a leaky ReLU.
+    Below 1 it punishes losing potential less than it rewards gaining it. Only the
+    default 1 is potential shaping: any other value rewards going back and forth between
+    two states, so Ng et al.'s guarantee no longer holds (the optimal policy may change).
+
     Args:
         potential: ``Φ(state) -> [...]``, any JAX function of a state (a dict of
             coordinates, an array, ...).
         gamma: the discount the agent is trained with (see :func:`half_life_gamma`).
+        negative_slope: factor on negative differences (traceable; 1 by default).
 
     Returns:
         ``shaping(state, next_state, done=False) -> [...]``.
@@ -236,11 +246,15 @@ def potential_difference(potential: Callable[..., jax.Array], gamma) -> Callable
         >>> shaping = rv.shapes.potential_difference(height, gamma=0.99)
         >>> shaping({"y": 1.0}, {"y": 2.0})
         Array(0.98, dtype=float32)
+        >>> leaky = rv.shapes.potential_difference(height, gamma=1.0, negative_slope=0.5)
+        >>> leaky({"y": 2.0}, {"y": 1.0})
+        Array(-0.5, dtype=float32)
     """
 
     def shaping(state, next_state, done=False) -> jax.Array:
         keep = 1.0 - jnp.asarray(done, dtype=jnp.result_type(float))
-        return gamma * potential(next_state) * keep - potential(state)
+        difference = gamma * potential(next_state) * keep - potential(state)
+        return jnp.where(difference >= 0, difference, negative_slope * difference)
 
     return shaping
 

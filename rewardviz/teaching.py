@@ -213,6 +213,11 @@ def check_realisable_soap(answer, mdp: TabularMDP) -> Feedback:
     if len(np.unique(policies, axis=0)) == mdp.n_actions ** int((~np.asarray(mdp.terminal)).sum()):
         return _wrong("accepting every policy is trivially realisable; leave at least one out.")
     result = realize_soap(mdp, policies)
+    if result.realizable is None:
+        return _wrong(
+            "this SOAP sits on the edge of realisability at float64 precision; choose one "
+            "further from it.\n" + result.note
+        )
     if result.realizable:
         return _right(f"realisable, margin {result.margin:.3g}: the LP found a reward for it.")
     return _wrong(
@@ -263,7 +268,8 @@ def check_reward_machine(answer: str, traces: dict) -> Feedback:
     if _unanswered(answer):
         return Feedback("unanswered", "set `machine_text` to the machine in the text format.")
     try:
-        machine = RewardMachine.from_text(answer)
+        # The lab sheet's machines wait in place when no formula holds.
+        machine = RewardMachine.from_text(answer, on_no_match="stay")
     except ValueError as error:
         return _wrong(f"the text does not parse: {error}")
     for description, (trace, expected) in traces.items():

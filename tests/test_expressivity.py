@@ -200,6 +200,44 @@ def test_a_realising_reward_still_realises_after_potential_shaping(seed, shift):
     np.testing.assert_allclose(after - before, -potential[0], atol=1e-8)
 
 
+def _barely_reached_state_mdp(delta):
+    """s0 reaches the absorbing s1 with probability δ (else the absorbing s2).
+
+    Accepting "a1 in s1" (anything elsewhere) is realisable for every δ > 0, but the
+    values it separates differ by O(δ): at δ = 3e-10 the range LP's margin is below its
+    float64 tolerance (by 3×) while no Farkas certificate exists (one appears, within
+    tolerance, from δ ≈ 1e-10 down).
+    """
+    transitions = np.zeros((3, 2, 3))
+    transitions[0, :, 1], transitions[0, :, 2] = delta, 1 - delta
+    transitions[1, :, 1] = transitions[2, :, 2] = 1.0
+    mdp = rv.TabularMDP(transitions, gamma=0.9, initial=[1.0, 0.0, 0.0])
+    return mdp, [[a0, 0, a2] for a0 in range(2) for a2 in range(2)]
+
+
+@pytest.mark.parametrize("exhaustive", [False, True])
+def test_a_soap_at_the_edge_of_realisability_is_undecided_not_an_error(exhaustive):
+    mdp, acceptable = _barely_reached_state_mdp(3e-10)
+    result = rv.expressivity.realize_soap(mdp, acceptable, "range", exhaustive=exhaustive)
+    assert result.realizable is None
+    assert result.certificate is None
+    assert "edge of realisability" in result.note and "tolerance" in result.note
+    assert str(result).startswith("Undecided")
+    assert "realizable=None" in repr(result)
+    # The candidate is reported as found: it does separate the policies, by a margin
+    # (the gap between the worst acceptable and best unacceptable value) of order δ.
+    assert 0 < result.margin < 1e-7
+    n_good = len(acceptable)
+    assert result.values[:n_good].min() - result.values[n_good:].max() == pytest.approx(
+        result.margin, rel=1e-9
+    )
+    figure = rv.plots.realization(mdp, result)
+    assert "undecided" in figure.layout.title.text
+    # Further from the edge the same task is decided.
+    far = rv.expressivity.realize_soap(*_barely_reached_state_mdp(1e-3), "range")
+    assert far.realizable is True and far.note == ""
+
+
 def test_soap_input_errors_name_the_argument():
     mdp = environments.xor()
     with pytest.raises(ValueError, match="variant"):

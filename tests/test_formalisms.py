@@ -5,7 +5,7 @@ import pytest
 
 import rewardviz as rv
 from rewardviz.expressivity import features
-from rewardviz.expressivity.formalisms import KINDS, STATUSES, WITNESSES
+from rewardviz.expressivity.formalisms import ABSTRACT, KINDS, REVIEWS, STATUSES, WITNESSES
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +87,25 @@ def test_relations_table(fmap):
     frame = fmap.to_frame()
     assert len(frame) == len(fmap.relations)
     assert set(frame.columns) >= {"left", "kind", "right", "status", "source", "witnesses"}
+
+
+def test_only_the_paper_itself_makes_a_relation_cited(fmap):
+    """Reviews describe the paper but are not the paper: what rests on them is reconstructed."""
+    for relation in fmap.relations:
+        if relation.status == "cited":
+            assert relation.source == ABSTRACT, relation
+        if relation.source == REVIEWS:
+            assert relation.status == "reconstructed", relation
+    assert {(r.left, r.right) for r in fmap.relations if r.source == REVIEWS} >= {
+        ("OMO", "FOMR"),
+        ("FOMR", "FTR"),
+    }
+
+
+def test_justifications_state_their_limits(fmap):
+    """FOMR ⪰ RRL needs occupancy-weighted regularisers; RM ⪰ MR depends on the definition."""
+    (rrl,) = [r for r in fmap.relations if (r.left, r.right) == ("FOMR", "RRL")]
+    assert "occupancy-weighted" in rrl.justification
+    (rm,) = [r for r in fmap.relations if (r.left, r.right) == ("RM", "MR")]
+    assert "R(s, a, s')" in rm.justification and "state entered" in rm.justification
+    assert "label" in fmap.formalism("RM").note

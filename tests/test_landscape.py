@@ -496,6 +496,21 @@ def test_ball_and_goal_approach_term_by_hand():
     assert float(terms["approach"]) == pytest.approx(expected)
 
 
+def test_ball_and_goal_ball_to_goal_liu_term_uses_the_ball_top_speed():
+    """Lucy-SKG measures a ball-to-goal distance in seconds of the ball's travel."""
+    state = dict(landscape_examples.BALL_AND_GOAL_TEMPLATE)
+    params = landscape_examples.BALL_AND_GOAL_PARAMS
+    terms = landscape_examples.ball_and_goal_reward(
+        {name: jnp.asarray(value) for name, value in state.items()}, params
+    )
+    own_goal_x, own_goal_y = landscape_examples.OWN_GOAL
+    distance = math.hypot(state["ball_x"] - own_goal_x, state["ball_y"] - own_goal_y)
+    expected = -params["w_own_goal_danger"] * math.exp(
+        -0.5 * distance / landscape_examples.BALL_MAX_SPEED
+    )
+    assert float(terms["own_goal_danger"]) == pytest.approx(expected, rel=1e-12)
+
+
 def test_mountain_car_step_matches_gymnasium():
     env = gym.make("MountainCar-v0").unwrapped
     env.reset(seed=0)
@@ -511,7 +526,7 @@ def test_mountain_car_step_matches_gymnasium():
     position, velocity = jax.vmap(landscape_examples.mountain_car_step)(
         states[:, 0], states[:, 1], actions.astype(float)
     )
-    np.testing.assert_allclose(np.column_stack([position, velocity]), expected, atol=1e-15)
+    np.testing.assert_allclose(np.column_stack([position, velocity]), expected, atol=1e-13)
 
 
 def test_mountain_car_shaping_is_potential_based_on_the_discretised_plane():

@@ -147,6 +147,11 @@ def test_potential_difference_and_half_life(variant):
     got = variant(lambda a, b, d: shaping({"h": a}, {"h": b}, d))
     assert float(got(1.0, 2.0, False)) == pytest.approx(0.9 * 4 - 1)
     assert float(got(1.0, 2.0, True)) == pytest.approx(-1.0)  # Φ = 0 after termination
+    leaky = shapes.potential_difference(lambda s: s["h"] ** 2, gamma=0.9, negative_slope=0.25)
+    got = variant(lambda a, b, d: leaky({"h": a}, {"h": b}, d))
+    assert float(got(1.0, 2.0, False)) == pytest.approx(0.9 * 4 - 1)  # gains unchanged
+    assert float(got(2.0, 1.0, False)) == pytest.approx(0.25 * (0.9 * 1 - 4))  # losses scaled
+    assert float(got(1.0, 2.0, True)) == pytest.approx(0.25 * -1.0)
     gamma = float(shapes.half_life_gamma(15, 10))
     assert gamma == pytest.approx(math.exp(math.log(0.5) / 150))
     assert gamma**150 == pytest.approx(0.5)

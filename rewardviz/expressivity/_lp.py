@@ -11,6 +11,12 @@ strict order. When ``ε* = 0``, Farkas' lemma gives weights ``λ ≥ 0`` (``Σλ
 identically zero for every reward, yet would have to be positive. We solve for that
 combination directly and check it, so "not realisable" always comes with a proof
 that can be re-verified.
+
+In float64 a third answer exists: the margin is positive but too small to trust
+(at most ``MARGIN_TOLERANCE`` of the feature scale) and no certificate can be found
+or checked either — the task sits on the edge of realisability at this precision. That
+case is reported as undecided (``realizable=None``) with the margin and reward found
+and a note, never as an error.
 """
 
 from __future__ import annotations
@@ -29,14 +35,19 @@ RESIDUAL_TOLERANCE = 1e-8
 
 @dataclass(frozen=True)
 class MarginSolution:
-    """Outcome of :func:`max_margin`: a reward and margin, or Farkas weights."""
+    """Outcome of :func:`max_margin`: a reward and margin, Farkas weights, or undecided.
 
-    realizable: bool
+    ``realizable`` is True (reward and margin), False (Farkas weights) or None: undecided
+    at float64 precision, with the best reward and margin found and a ``note`` saying why.
+    """
+
+    realizable: bool | None
     margin: float
     reward: np.ndarray | None  # [d], |r| ≤ 1
     strict_weights: np.ndarray | None  # λ [m]
     tie_weights: np.ndarray | None  # μ [k]
     residual: float
+    note: str = ""
 
 
 def max_margin(strict: np.ndarray, ties: np.ndarray, free: int = 0) -> MarginSolution:
@@ -66,18 +77,40 @@ def max_margin(strict: np.ndarray, ties: np.ndarray, free: int = 0) -> MarginSol
         bounds=bounds,
         method="highs",
     )
-    if result.status != 0:
-        raise RuntimeError(f"the margin LP did not solve: {result.message}")
+    if result.status != 0 or result.x is None:
+        # The LP is always feasible (r = 0, ε = 0) and bounded, so this is the solver
+        # giving up numerically; say so instead of guessing.
+        return MarginSolution(
+            None, 0.0, None, None, None, np.inf,
+            note=f"the margin LP did not solve ({result.message}); the task is undecided.",
+        )  # fmt: skip
     reward, margin = result.x[:d], float(result.x[-1])
+    # Report the margin the reward really achieves, not the solver's objective.
+    achieved = float((strict @ reward).min())
     if margin > MARGIN_TOLERANCE * scale:
-        # Report the margin the reward really achieves, not the solver's objective.
-        achieved = float((strict @ reward).min())
         return MarginSolution(True, achieved, reward, None, None, 0.0)
-    return _farkas(strict, ties, scale)
+    certificate = _farkas(strict, ties, scale)
+    if certificate.realizable is None:
+        return MarginSolution(
+            None, achieved, reward, None, None, certificate.residual,
+            note=(
+                f"the largest margin found, {achieved:.4g}, is below the tolerance "
+                f"{MARGIN_TOLERANCE * scale:.4g} (MARGIN_TOLERANCE × feature scale), and "
+                f"{certificate.note} The task sits on the edge of realisability in float64: "
+                "the reward found is a candidate, not a verified answer. Rescaling the "
+                "rewards' features (e.g. a γ further from 1, or transition probabilities "
+                "further from 0 and 1) may decide it."
+            ),
+        )  # fmt: skip
+    return certificate
 
 
 def _farkas(strict: np.ndarray, ties: np.ndarray, scale: float) -> MarginSolution:
-    """Find ``λ ≥ 0, Σλ = 1, μ`` with ``Dᵀλ + Eᵀμ = 0`` (a vertex, hence sparse)."""
+    """Find ``λ ≥ 0, Σλ = 1, μ`` with ``Dᵀλ + Eᵀμ = 0`` (a vertex, hence sparse).
+
+    Returns an undecided solution (``realizable=None``, ``note`` set) when no such
+    combination exists or the one found does not check out.
+    """
     m, d = strict.shape
     k = len(ties)
     # Variables [λ (m), μ⁺ (k), μ⁻ (k)]; minimising Σμ± keeps the tie weights small.
@@ -88,14 +121,16 @@ def _farkas(strict: np.ndarray, ties: np.ndarray, scale: float) -> MarginSolutio
     target[-1] = 1.0
     cost = np.hstack([np.zeros(m), np.ones(2 * k)])
     result = linprog(cost, A_eq=equality, b_eq=target, bounds=(0, None), method="highs")
-    if result.status != 0:
-        raise RuntimeError(
-            "the margin is zero to solver precision but no certificate was found: the "
-            "task sits on the edge of realisability; rescale the MDP or report this case."
+    if result.status != 0 or result.x is None:
+        return MarginSolution(
+            None, 0.0, None, None, None, np.inf, note="no Farkas certificate exists."
         )
     weights = result.x[:m]
     tie_weights = result.x[m : m + k] - result.x[m + k :]
     residual = float(np.abs(strict.T @ weights + ties.T @ tie_weights).max())
     if residual > RESIDUAL_TOLERANCE * scale:
-        raise RuntimeError(f"certificate residual {residual:.3g} too large to trust.")
+        return MarginSolution(
+            None, 0.0, None, None, None, residual,
+            note=f"the only certificate found has residual {residual:.3g}, too large to trust.",
+        )  # fmt: skip
     return MarginSolution(False, 0.0, None, weights, tie_weights, residual)

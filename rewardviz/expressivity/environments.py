@@ -116,7 +116,9 @@ def teaching_cases() -> dict[str, Case]:
     reach[0, 1, 1] = 1.0
     walk_policies = tuple(np.array([[1 - p, p], [1.0, 0.0]]) for p in mixes)
     rooms = three_rooms()
-    machine = RewardMachine.from_text("0\n[2]\n(0, 1, 'a', 0)\n(1, 2, 'b', 1)")
+    machine = RewardMachine.from_text(  # "stay": it waits in 0 until a, in 1 until b
+        "0\n[2]\n(0, 1, 'a', 0)\n(1, 2, 'b', 1)", on_no_match="stay"
+    )
     room_policies = tuple(np.array(p) for p in ([1, 2, 1], [1, 2, 2], [2, 2, 1], [2, 2, 2]))
     entering_b = np.zeros((3, 3, 3))
     entering_b[:, :, 2] = 1.0

@@ -2,12 +2,13 @@
 
 Subramani, Williams, Heitmann, Holm, Griffin and Skalse (ICLR 2024, arXiv 2310.11840)
 order 17 formalisms by the policy orderings their objectives can induce. Only part of
-their diagram could be checked against the paper's abstract and published reviews, so
-every relation here carries a ``status``:
+their diagram could be checked against the paper itself (its abstract), so every
+relation here carries a ``status``:
 
-- ``"cited"``: stated in a source we checked, with the citation;
-- ``"reconstructed"``: believed (e.g. from a third-party summary) but not verified
-  against the source; plots draw it dashed and label it, and it must never be
+- ``"cited"``: stated in the paper, in a part we checked (the abstract), with the citation;
+- ``"reconstructed"``: believed but not verified against the paper — from the published
+  OpenReview reviews (which describe the paper but are not the paper), a third-party
+  summary, or our own reasoning; plots draw it dashed and label it, and it must never be
   presented as established;
 - ``"witnessed"``: demonstrated by a witness this package builds and checks (an
   environment and an objective whose induced ordering the weaker formalism cannot
@@ -44,7 +45,7 @@ SUBRAMANI = (
     "Objective-Specification Formalisms in Reinforcement Learning. ICLR 2024, arXiv 2310.11840"
 )
 ABSTRACT = SUBRAMANI + ", abstract"
-REVIEWS = SUBRAMANI + ", published OpenReview reviews"
+REVIEWS = "published OpenReview reviews of " + SUBRAMANI + " (reviewers' words, not the paper's)"
 SUMMARY = "third-party summary of " + SUBRAMANI + " (not checked against the paper)"
 
 KINDS = ("strictly more expressive", "equivalent", "incomparable")
@@ -188,7 +189,9 @@ def _markov_not_limit_average():
 
 def _visit_a_then_b() -> tuple[TabularMDP, RewardMachine, list[str]]:
     """Three rooms (home, a, b) and the machine paying 1 on reaching b after a."""
-    machine = RewardMachine.from_text("0\n[2]\n(0, 1, 'a', 0)\n(1, 2, 'b', 1)")
+    # "stay": the machine waits in state 0 until a, then in state 1 until b.
+    text = "0\n[2]\n(0, 1, 'a', 0)\n(1, 2, 'b', 1)"
+    machine = RewardMachine.from_text(text, on_no_match="stay")
     return environments.three_rooms(), machine, ["", "a", "b"]
 
 
@@ -250,7 +253,15 @@ def formalisms() -> FormalismMap:
         Formalism("MR", "Markov rewards", "E[Σ_t γ^t R(s_t, a_t, s_{t+1})]", SUBRAMANI, 0),
         Formalism("LAR", "limit-average rewards", "lim_{T→∞} (1/T) E[Σ_{t<T} R(s_t, a_t, s_{t+1})]", SUBRAMANI, 1),
         Formalism("LTL", "linear temporal logic", "P(trajectory ⊨ φ)", SUBRAMANI, 1),
-        Formalism("RM", "reward machines", "E[Σ_t γ^t R_M(u_t, s_t, a_t, s_{t+1})], machine state u_t", SUBRAMANI, 1),
+        Formalism(
+            "RM", "reward machines", "E[Σ_t γ^t R_M(u_t, s_t, a_t, s_{t+1})], machine state u_t", SUBRAMANI, 1,
+            note="Toro Icarte et al. put a reward function R(s, a, s') on each machine edge. "
+            "rewardviz's machines (rv.expressivity.RewardMachine) pay a constant per edge and read "
+            "the labels L(s') of the state entered; R(s, a, s') is expressed with them by labelling "
+            "transitions: refine the MDP so that each state also records the transition that "
+            "entered it, label it with that transition, and give the one-state machine an edge per "
+            "label paying R(s, a, s').",
+        ),
         Formalism("RRL", "regularised RL", "E[Σ_t γ^t R] − α·F(π), e.g. F = −entropy", SUBRAMANI, 1),
         Formalism("ONMR", "outer nonlinear Markov rewards", "f(E[Σ_t γ^t R])", SUBRAMANI, 1),
         Formalism("INMR", "inner nonlinear Markov rewards", "E[f(Σ_t γ^t R)]", SUBRAMANI, 1),
@@ -282,14 +293,16 @@ def formalisms() -> FormalismMap:
     ]  # fmt: skip
     relations += [
         Relation(
-            "OMO", "FOMR", "strictly more expressive", "cited",
+            "OMO", "FOMR", "strictly more expressive", "reconstructed",
             "Occupancy-measure orderings are strictly more expressive than functions from "
-            "occupancy measures to reals.", REVIEWS,
+            "occupancy measures to reals, as the published reviews describe the paper; not "
+            "checked against the paper itself.", REVIEWS,
         ),
         Relation(
-            "FOMR", "FTR", "strictly more expressive", "cited",
+            "FOMR", "FTR", "strictly more expressive", "reconstructed",
             "Functions from trajectories to reals are less expressive than functions from "
-            "occupancy measures to reals.", REVIEWS,
+            "occupancy measures to reals, as the published reviews describe the paper; not "
+            "checked against the paper itself.", REVIEWS,
         ),
         Relation(
             "ONMR", "MR", "strictly more expressive", "witnessed",
@@ -303,9 +316,11 @@ def formalisms() -> FormalismMap:
         ),
         Relation(
             "RM", "MR", "strictly more expressive", "witnessed",
-            "Inclusion: a one-state machine whose edges read the state reached pays any "
-            "reward of the state entered (and with labels naming transitions, any Markov "
-            "reward); strict by the visit-a-then-b witness.",
+            "Inclusion holds for Toro Icarte et al.'s definition, whose edges carry reward "
+            "functions R(s, a, s'): a one-state machine paying R expresses any Markov reward. "
+            "rewardviz's machines pay constants and read the labels of the state entered, so "
+            "they express R(s, a, s') once states are labelled by the transition that entered "
+            "them (see the RM note). Strict by the visit-a-then-b witness.",
             witnesses=(WITNESSES["reward_machine"],),
         ),
         Relation(
@@ -317,8 +332,8 @@ def formalisms() -> FormalismMap:
         ),
         Relation(
             "PO", "OMO", "strictly more expressive", "reconstructed",
-            "A total policy ordering is the most expressive specification (cited from the "
-            "reviews); strictness because two policies differing only in unreached states "
+            "A total policy ordering is the most expressive specification (as the reviews "
+            "describe the paper); strictness because two policies differing only in unreached states "
             "share an occupancy measure is our reasoning, not checked against the paper.",
             REVIEWS,
         ),
@@ -340,8 +355,11 @@ def formalisms() -> FormalismMap:
         ),
         Relation(
             "FOMR", "RRL", "strictly more expressive", "reconstructed",
-            "Regularised objectives are functions of the occupancy measure (entropy of π "
-            "is recoverable from ρ^π); strictness believed.",
+            "Holds only for occupancy-weighted regularisers, such as the discounted policy "
+            "entropy Σ_s ρ^π(s) H(π(·|s)): π is recoverable from ρ^π where ρ^π(s) > 0, so "
+            "such objectives are functions of ρ^π. A regulariser that depends on π at states "
+            "the policy never visits, or otherwise not through ρ^π, is not covered. "
+            "Strictness believed.",
         ),
     ]  # fmt: skip
     for group in (("INMR", "IMORL", "FTR"), ("OMORL", "FOMR", "FTLR"), ("GOMORL", "OMO", "TLO")):

@@ -93,8 +93,12 @@ class Realization:
     """Answer of a realisability check.
 
     Attributes:
-        realizable: whether some Markov reward realises the task.
-        reward: ``[S, A, S']`` float64 reward with ``|r| ≤ 1`` when realisable, else None.
+        realizable: whether some Markov reward realises the task: True, False, or None
+            when float64 cannot decide it (the best margin is positive but below the
+            LP's tolerance and no Farkas certificate exists or checks out: the task sits
+            on the edge of realisability; ``note`` says what was found).
+        reward: ``[S, A, S']`` float64 reward with ``|r| ≤ 1`` when realisable (the
+            unverified candidate when undecided), else None.
         margin: the smallest gap the reward achieves over all strict comparisons the task
             states (SOAP "range": best unacceptable to worst acceptable); 0 when not
             realisable; ``inf`` when the task has no strict comparison.
@@ -103,9 +107,11 @@ class Realization:
         values: ``V`` (or ``G``) of each item under ``reward``; None when not realisable.
         method: how the comparisons were chosen (``"fringe"``, ``"exhaustive"``, ``"order"``).
         n_constraints: rows of the LP.
+        criterion: ``"discounted"`` or ``"limit_average"``.
+        note: why the answer is undecided (empty otherwise).
     """
 
-    realizable: bool
+    realizable: bool | None
     reward: np.ndarray | None
     margin: float
     certificate: Certificate | None
@@ -114,8 +120,11 @@ class Realization:
     method: str
     n_constraints: int
     criterion: str = field(default="discounted")
+    note: str = ""
 
     def __str__(self) -> str:
+        if self.realizable is None:
+            return f"Undecided ({self.method}, {self.n_constraints} constraints): {self.note}"
         if self.realizable:
             return (
                 f"Realisable ({self.method}, {self.n_constraints} constraints): a reward with "
@@ -124,7 +133,7 @@ class Realization:
         return str(self.certificate)
 
     def __repr__(self) -> str:
-        state = f"margin={self.margin:.6g}" if self.realizable else "certificate"
+        state = f"margin={self.margin:.6g}" if self.realizable is not False else "certificate"
         return (
             f"Realization(realizable={self.realizable}, {state}, items={len(self.labels)}, "
             f"method={self.method!r}, n_constraints={self.n_constraints})"
@@ -280,11 +289,13 @@ def _solve(mdp, phi, labels, strict, ties, method, symbol, criterion="discounted
     tie_rows = _difference_rows(phi, ties)
     solution = _lp.max_margin(strict_rows, tie_rows)
     n_constraints = len(strict) + len(ties)
-    if solution.realizable:
-        values = phi @ solution.reward
+    if solution.realizable is not False:
+        reward = solution.reward
         return Realization(
-            True, _as_transition_reward(mdp, solution.reward), solution.margin, None,
-            labels, values, method, n_constraints, criterion,
+            solution.realizable,
+            None if reward is None else _as_transition_reward(mdp, reward),
+            solution.margin, None, labels, None if reward is None else phi @ reward,
+            method, n_constraints, criterion, solution.note,
         )  # fmt: skip
     rows = [(w, {i: 1.0, j: -1.0}, f"{symbol}({labels[i]}) > {symbol}({labels[j]})")
             for w, (i, j) in zip(solution.strict_weights, strict, strict=True)]  # fmt: skip
@@ -319,12 +330,17 @@ def _solve_threshold(mdp, phi, labels, good, bad, method) -> Realization:
         ]
     )
     solution = _lp.max_margin(strict, np.zeros((0, d + 1)), free=1)
-    if solution.realizable:
+    if solution.realizable is not False:
+        if solution.reward is None:
+            return Realization(
+                None, None, solution.margin, None, labels, None, method, len(good) + len(bad),
+                note=solution.note,
+            )  # fmt: skip
         values = phi @ solution.reward[:d]
         margin = float(values[good].min() - values[bad].max())
         return Realization(
-            True, _as_transition_reward(mdp, solution.reward[:d]), margin, None, labels,
-            values, method, len(good) + len(bad),
+            solution.realizable, _as_transition_reward(mdp, solution.reward[:d]), margin,
+            None, labels, values, method, len(good) + len(bad), note=solution.note,
         )  # fmt: skip
     weights = solution.strict_weights
     rows = [(w, {int(i): 1.0}, f"V({labels[i]}) above every unacceptable value")

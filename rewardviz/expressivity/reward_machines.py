@@ -3,26 +3,45 @@
 A reward machine has states ``U``, an initial state, terminal states, and transitions
 ``(u, u', formula, reward)``: after an environment transition into ``s'``, the machine
 in ``u`` follows the transition whose propositional formula holds for the label set
-``L(s')`` and pays its reward; when none holds it stays in ``u`` and pays 0.
+``L(s')`` and pays its reward.
 
-The product MDP over ``(s, u)`` makes that reward Markov, so every rewardviz tool
-(solvers, shaping, distances, realisability) applies to it. Text format, one item per
-line (``#`` starts a comment line)::
+The text format is the one of the ``reward_machines`` code of Toro Icarte et al.
+(ICML 2018, JAIR 2022): the first line is the initial state, the second the list of
+terminal states, then one ``(u, u', 'formula', reward)`` line per transition. ``#``
+starts a comment anywhere on a line (outside the quoted formula) and blank lines are
+skipped; a reward is a number or ``ConstantRewardFunction(x)``::
 
     0                       # initial state
     [3]                     # terminal states
     (0, 1, 'coffee & !office', 0)
-    (1, 3, 'office', 1)
+    (1, 3, 'office', ConstantRewardFunction(1))
 
-Formulas use ``&``, ``|``, ``!``, parentheses, ``True``/``False`` and propositions with
-multi-character names. A reward may also be written ``ConstantRewardFunction(1)``.
+Formulas use ``&``, ``|``, ``!``, parentheses, ``True``/``False`` and propositions named
+by identifiers; the reference code's single-character propositions (``'e&!g&!n'``) read
+the same. Rewards that depend on the environment's state (``RewardControl()`` and the
+like in the reference's MuJoCo machines) are refused with an error.
+
+Two choices differ between machine codes, and :class:`RewardMachine` makes both explicit:
+
+- ``on_no_match``: when no transition's formula holds, ``"terminate"`` moves to a
+  terminal state :data:`NO_MATCH_STATE`, pays 0 and ends the episode, as the reference
+  code does; ``"stay"`` stays in ``u`` and pays 0. :meth:`RewardMachine.from_text` and
+  :meth:`RewardMachine.from_file` default to ``"terminate"``; machines built in code
+  (the constructor, :meth:`RewardMachine.from_ltlf`) default to ``"stay"``.
+- ``on_overlap``: when several transitions hold with different effects, ``"error"``
+  (the default) raises; ``"first"`` takes the first of them in ``edges`` order (file
+  order), which is what the reference code does for files without repeated
+  ``(u, u')`` pairs.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
 
 import jax.numpy as jnp
 import numpy as np
@@ -41,10 +60,24 @@ from rewardviz.mdp import TabularMDP
 Labeling = Sequence[str | Iterable[str]] | Mapping[int, str | Iterable[str]]
 """Labels of the MDP's states: per state a proposition name, a set of names, or ""."""
 
-_LINE = re.compile(
-    r"^\(\s*(\w+)\s*,\s*(\w+)\s*,\s*'([^']*)'\s*,\s*"
-    r"(?:ConstantRewardFunction\(\s*)?([-+0-9.eE]+)\s*\)?\s*\)$"
+NO_MATCH_STATE = "no-match"
+"""Name of the terminal state an ``on_no_match="terminate"`` machine enters when no formula
+holds; the hyphen keeps it apart from the state names the text format allows."""
+
+NO_MATCH_MODES = ("terminate", "stay")
+OVERLAP_MODES = ("error", "first")
+
+_STATE = r"-?\w+"
+_TRANSITION = re.compile(
+    rf"\(\s*(?P<source>{_STATE})\s*,\s*(?P<target>{_STATE})\s*,\s*"
+    r"(?P<quote>['\"])(?P<formula>.*?)(?P=quote)\s*,\s*(?P<reward>.*?)\s*\)"
 )
+_TERMINAL_LIST = re.compile(rf"\[\s*(?:{_STATE}\s*(?:,\s*{_STATE}\s*)*,?\s*)?\]")
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_CONSTANT_REWARD = re.compile(
+    rf"(?P<call>ConstantRewardFunction\(\s*)?(?P<value>{_NUMBER})(?(call)\s*\))"
+)
+_REWARD_CALL = re.compile(r"[A-Za-z_]\w*\s*\(.*\)")
 
 
 class RewardMachineError(ValueError):
@@ -67,13 +100,40 @@ class Edge:
 class RewardMachine:
     """A reward machine with states ``0..U−1`` (``names`` keeps the text's state names).
 
+    Args:
+        names: the state names; state ``i`` is ``names[i]``.
+        initial: index of the initial state.
+        terminal: indices of the terminal states (no outgoing transitions).
+        edges: the transitions, in the order ``on_overlap="first"`` uses.
+        on_no_match: what happens when no outgoing formula holds. ``"terminate"``
+            (the reference code of Toro Icarte et al.): the machine enters the terminal
+            state :data:`NO_MATCH_STATE`, index ``U``, pays 0 and the episode ends.
+            ``"stay"``: it stays where it is and pays 0. The constructor defaults to
+            ``"stay"``, which is what machines built in code always did;
+            :meth:`from_text` defaults to ``"terminate"``.
+        on_overlap: what happens when several outgoing formulas hold with different
+            effects (target or reward). ``"error"`` raises ``ValueError``; ``"first"``
+            takes the first of those edges in ``edges`` order, i.e. file order for
+            :meth:`from_text`. The reference code takes the first transition that holds
+            in the order in which each target first appears among the state's lines,
+            all terminal states counting as one target and a later line to a target
+            replacing the earlier one (its newer versions key by formula text instead).
+            Both are file order unless a state has several lines to one target, which
+            :meth:`from_text` warns about when ``on_overlap="first"``.
+
     Example:
-        >>> rm = rv.expressivity.RewardMachine.from_text('''
-        ... 0
-        ... [2]
-        ... (0, 1, 'coffee', 0)
-        ... (1, 2, 'office', 1)''')
-        >>> rm.run([{"coffee"}, set(), {"office"}])
+        >>> text = '''
+        ... 0      # initial state
+        ... [2]    # terminal states
+        ... (0,1,'coffee',ConstantRewardFunction(0))
+        ... (1,2,'office',ConstantRewardFunction(1))'''
+        >>> rm = rv.expressivity.RewardMachine.from_text(text)
+        >>> rm.run([{"coffee"}, {"office"}])
+        (2, 1.0)
+        >>> state, total = rm.run([{"coffee"}, set(), {"office"}])  # no formula holds for {}
+        >>> rm.states[state], total
+        ('no-match', 0.0)
+        >>> rm.from_text(text, on_no_match="stay").run([{"coffee"}, set(), {"office"}])
         (2, 1.0)
     """
 
@@ -81,36 +141,99 @@ class RewardMachine:
     initial: int
     terminal: tuple[int, ...]
     edges: tuple[Edge, ...]
+    on_no_match: str = "stay"
+    on_overlap: str = "error"
+
+    def __post_init__(self):
+        if self.on_no_match not in NO_MATCH_MODES:
+            raise ValueError(
+                f"on_no_match must be 'terminate' (enter a terminal state when no formula "
+                f"holds, as the reference code does) or 'stay', got {self.on_no_match!r}."
+            )
+        if self.on_overlap not in OVERLAP_MODES:
+            raise ValueError(
+                f"on_overlap must be 'error' (refuse overlapping transitions) or 'first' "
+                f"(take the first one in edges order), got {self.on_overlap!r}."
+            )
+        if self.on_no_match == "terminate" and NO_MATCH_STATE in self.names:
+            raise ValueError(
+                f"a state is named {NO_MATCH_STATE!r}, the name on_no_match='terminate' "
+                "gives the state it adds; rename that state."
+            )
+        indices = [self.initial, *self.terminal]
+        indices += [u for edge in self.edges for u in (edge.source, edge.target)]
+        outside = [u for u in indices if not 0 <= u < len(self.names)]
+        if outside:
+            raise ValueError(
+                f"state index {outside[0]} is not one of the {len(self.names)} named states "
+                f"0..{len(self.names) - 1}; give a name for every state in names."
+            )
 
     @property
     def states(self) -> tuple[str, ...]:
-        return self.names
+        """Every state :meth:`step` can return, the product's machine states.
+
+        ``names``, then :data:`NO_MATCH_STATE` when ``on_no_match="terminate"``.
+        """
+        return self.names + ((NO_MATCH_STATE,) if self.on_no_match == "terminate" else ())
+
+    @property
+    def no_match_state(self) -> int | None:
+        """Index of :data:`NO_MATCH_STATE` in ``states``; None when ``on_no_match="stay"``."""
+        return len(self.names) if self.on_no_match == "terminate" else None
 
     @property
     def propositions(self) -> frozenset[str]:
         return frozenset().union(*(propositions(edge.formula) for edge in self.edges))
 
+    def is_terminal(self, state: int) -> bool:
+        """Whether ``state`` (an index into ``states``) ends the episode."""
+        return state in self.terminal or state == self.no_match_state
+
     @classmethod
-    def from_text(cls, text: str) -> RewardMachine:
-        """Parse the common text format; errors name the line and what is wrong."""
-        lines = [(number, raw.strip()) for number, raw in enumerate(text.splitlines(), 1)]
-        lines = [(number, line) for number, line in lines if line and not line.startswith("#")]
+    def from_text(
+        cls, text: str, *, on_no_match: str = "terminate", on_overlap: str = "error"
+    ) -> RewardMachine:
+        """Parse the text format of Toro Icarte et al.; errors name the line and what is wrong.
+
+        The file layout of the ``reward_machines`` code reads as written: comments after
+        ``#``, blank lines, ``ConstantRewardFunction(x)`` or plain numbers, with or
+        without spaces. ``on_no_match`` defaults to ``"terminate"``, the reference
+        code's semantics; pass ``"stay"`` for machines written with rewardviz's earlier
+        semantics (see :class:`RewardMachine` for both keywords).
+
+        Where rewardviz is stricter than the reference loader: a transition out of a
+        terminal state is an error (the reference ignores the line), a terminal state
+        that no line reaches is an error, and so is a reward that is not a constant.
+
+        Example:
+            >>> rm = rv.expressivity.RewardMachine.from_text("0\\n[1]\\n(0,1,'a',1)")
+            >>> rm.states, rm.on_no_match
+            (('0', '1', 'no-match'), 'terminate')
+        """
+        if not isinstance(text, str):
+            raise TypeError(
+                f"from_text needs the machine as a str, got {type(text).__name__}; "
+                "use RewardMachine.from_file(path) to read a file."
+            )
+        lines = [(number, _without_comment(raw)) for number, raw in enumerate(text.splitlines(), 1)]
+        lines = [(number, line) for number, line in lines if line]
         if len(lines) < 2:
             raise RewardMachineError(
                 "a reward machine needs an initial-state line, a terminal-states line "
                 "(e.g. [3] or []) and transition lines (u, u', 'formula', reward)."
             )
         (initial_line, initial), (terminal_line, terminal_text) = lines[0], lines[1]
-        if not re.fullmatch(r"\w+", initial):
+        if not re.fullmatch(_STATE, initial):
             raise RewardMachineError(
                 f"line {initial_line}: the first line must be the initial state, got {initial!r}."
             )
-        if not re.fullmatch(r"\[\s*(\w+\s*(,\s*\w+\s*)*)?\]", terminal_text):
+        if not _TERMINAL_LIST.fullmatch(terminal_text):
             raise RewardMachineError(
                 f"line {terminal_line}: the second line must list the terminal states like "
                 f"[3] or [3, 4] or [], got {terminal_text!r}."
             )
-        terminal_names = re.findall(r"\w+", terminal_text)
+        terminal_names = re.findall(_STATE, terminal_text)
         names: dict[str, int] = {}
 
         def state(name: str) -> int:
@@ -119,12 +242,12 @@ class RewardMachine:
         state(initial)
         parsed = []
         for number, line in lines[2:]:
-            match = _LINE.match(line)
+            match = _TRANSITION.fullmatch(line)
             if match is None:
                 raise RewardMachineError(
                     f"line {number}: expected (u, u', 'formula', reward), got {line!r}."
                 )
-            source, target, formula_text, reward = match.groups()
+            source, target, formula_text = match["source"], match["target"], match["formula"]
             try:
                 formula = parse(formula_text)
             except FormulaError as error:
@@ -134,18 +257,15 @@ class RewardMachine:
                     f"line {number}: {formula_text!r} has a temporal operator; machine edges "
                     "are labelled by propositional formulas (&, |, !)."
                 )
-            try:
-                value = float(reward)
-            except ValueError:
-                raise RewardMachineError(
-                    f"line {number}: reward {reward!r} is not a number."
-                ) from None
+            reward = _constant_reward(match["reward"], number)
             if source in terminal_names:
                 raise RewardMachineError(
                     f"line {number}: transition leaves terminal state {source}; terminal "
-                    "states end the episode and have no outgoing transitions."
+                    "states end the episode, so rewardviz refuses such lines where the "
+                    "reference loader ignores them: delete the line, or take "
+                    f"{source} off the terminal list."
                 )
-            parsed.append(Edge(state(source), state(target), formula_text, formula, value, number))
+            parsed.append(Edge(state(source), state(target), formula_text, formula, reward, number))
         for name in terminal_names:
             if name not in names:
                 raise RewardMachineError(
@@ -154,16 +274,42 @@ class RewardMachine:
                 )
         if not parsed:
             raise RewardMachineError("the reward machine has no transition lines.")
-        return cls(
-            tuple(names), 0, tuple(sorted(names[n] for n in set(terminal_names))), tuple(parsed)
-        )
+        terminal = tuple(sorted(names[name] for name in set(terminal_names)))
+        machine = cls(tuple(names), 0, terminal, tuple(parsed), on_no_match, on_overlap)
+        if on_overlap == "first":
+            _warn_about_repeated_targets(machine)
+        return machine
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | PathLike,
+        *,
+        on_no_match: str = "terminate",
+        on_overlap: str = "error",
+    ) -> RewardMachine:
+        """Read a machine file such as those of the reference code; see :meth:`from_text`.
+
+        Errors name the file and the line.
+        """
+        path = Path(path)
+        text = path.read_text(encoding="utf-8")
+        try:
+            return cls.from_text(text, on_no_match=on_no_match, on_overlap=on_overlap)
+        except RewardMachineError as error:
+            raise RewardMachineError(f"{path}: {error}") from None
 
     def to_text(self) -> str:
-        """The machine in the text format :meth:`from_text` reads."""
+        """The machine in the text format :meth:`from_text` reads.
+
+        ``on_no_match`` and ``on_overlap`` are not part of the format: pass them to
+        :meth:`from_text` again to read the text back with the same semantics.
+        """
         terminal = ", ".join(self.names[u] for u in self.terminal)
         lines = [self.names[self.initial], f"[{terminal}]"]
         lines += [
-            f"({self.names[e.source]}, {self.names[e.target]}, '{e.text}', {e.reward:g})"
+            f"({self.names[e.source]}, {self.names[e.target]}, '{e.text}', "
+            f"{_format_reward(e.reward)})"
             for e in self.edges
         ]
         return "\n".join(lines)
@@ -171,24 +317,36 @@ class RewardMachine:
     def step(self, state: int, letter: Iterable[str]) -> tuple[int, float]:
         """``(next state, reward)`` after an environment transition into a state labelled ``letter``.
 
-        Raises ``ValueError`` when two transitions with different effects both hold.
+        States are indices into ``states``; ``letter`` holds the true propositions (a
+        string counts as its characters, as the reference code's labels do). A
+        terminal state stays put and pays 0. When no formula holds, ``on_no_match``
+        decides; when several hold with different effects, ``on_overlap`` does
+        (``"error"`` raises ``ValueError``).
         """
+        if not 0 <= state < len(self.states):
+            raise ValueError(
+                f"state {state} is not a machine state index 0..{len(self.states) - 1}."
+            )
         letter = frozenset(letter)
-        if state in self.terminal:
+        if self.is_terminal(state):
             return state, 0.0
         matches = [e for e in self.edges if e.source == state and holds(e.formula, letter)]
+        if not matches:
+            return (state if self.no_match_state is None else self.no_match_state), 0.0
+        if self.on_overlap == "first":
+            return matches[0].target, matches[0].reward
         effects = {(e.target, e.reward) for e in matches}
         if len(effects) > 1:
             lines = ", ".join(str(e.line) for e in matches)
             raise ValueError(
                 f"reward machine state {self.names[state]} is ambiguous for labels "
                 f"{sorted(letter)}: lines {lines} all hold with different effects; make their "
-                "formulas mutually exclusive."
+                "formulas mutually exclusive, or pass on_overlap='first' to take the first."
             )
-        return effects.pop() if effects else (state, 0.0)
+        return effects.pop()
 
     def run(self, trace: Iterable[Iterable[str]]) -> tuple[int, float]:
-        """Final state and undiscounted total reward after reading ``trace``."""
+        """Final state (an index into ``states``) and undiscounted total reward after ``trace``."""
         state, total = self.initial, 0.0
         for letter in trace:
             state, reward = self.step(state, letter)
@@ -196,7 +354,7 @@ class RewardMachine:
         return state, total
 
     def potential(self, gamma: float) -> np.ndarray:
-        """``V*(u)`` on the machine graph: ``V(u) = max_edges r + γ V(u')``, ``V = 0`` at terminals.
+        """``V*(u)`` for each of ``states``: ``V(u) = max_edges r + γ V(u')``, 0 at terminals.
 
         Toro Icarte et al. (JAIR 2022, §5) shape with a potential from value iteration on
         the machine seen as an MDP whose actions choose an outgoing edge; they state it
@@ -207,13 +365,14 @@ class RewardMachine:
         gamma = float(gamma)
         if not 0 <= gamma < 1:
             raise ValueError(f"gamma must be in [0, 1) for a machine potential, got {gamma}.")
+        n_u = len(self.states)
         sources = np.array([e.source for e in self.edges])
         targets = np.array([e.target for e in self.edges])
         rewards = np.array([e.reward for e in self.edges])
-        values = np.zeros(len(self.names))
-        terminal = np.isin(np.arange(len(self.names)), self.terminal)
+        values = np.zeros(n_u)
+        terminal = np.array([self.is_terminal(u) for u in range(n_u)])
         for _ in range(100_000):  # contraction: converges geometrically
-            best = np.full(len(self.names), -np.inf)
+            best = np.full(n_u, -np.inf)
             np.maximum.at(best, sources, rewards + gamma * values[targets])
             updated = np.where(terminal | ~np.isfinite(best), 0.0, best)
             if np.abs(updated - values).max() < 1e-12:
@@ -229,6 +388,8 @@ class RewardMachine:
         each DFA state is a machine state; entering an accepting state from a rejecting one
         pays +1, leaving it pays −1, so the undiscounted total is 1 exactly when the
         trace read so far satisfies the formula. Absorbing DFA states are terminal.
+        Every live state has a transition for every label set, so ``on_no_match`` never
+        applies; it is left at the constructor's ``"stay"``.
         """
         automaton = to_automaton(formula)
         ordered = sorted(automaton.propositions)
@@ -254,6 +415,64 @@ class RewardMachine:
 def _edge_order(item):
     (source, letter), target = item
     return source, target, sorted(letter)
+
+
+def _without_comment(line: str) -> str:
+    """``line`` up to a ``#`` outside quotes (the reference reads lines as Python), stripped."""
+    quote = None
+    for position, char in enumerate(line):
+        if quote is not None:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#":
+            return line[:position].strip()
+    return line.strip()
+
+
+def _constant_reward(text: str, line: int) -> float:
+    match = _CONSTANT_REWARD.fullmatch(text)
+    if match is not None:
+        return float(match["value"])
+    if _REWARD_CALL.fullmatch(text) and not text.startswith("ConstantRewardFunction"):
+        raise RewardMachineError(
+            f"line {line}: reward {text!r} is not a constant; non-constant reward functions "
+            "(such as RewardControl() in the MuJoCo machines of Toro Icarte et al.) are not "
+            "supported: write a number or ConstantRewardFunction(x)."
+        )
+    raise RewardMachineError(
+        f"line {line}: reward {text!r} is not a number; write e.g. 1, -0.5 or "
+        "ConstantRewardFunction(1)."
+    )
+
+
+def _format_reward(reward: float) -> str:
+    short = f"{reward:g}"
+    return short if float(short) == reward else repr(reward)
+
+
+def _warn_about_repeated_targets(machine: RewardMachine) -> None:
+    """Warn where the reference loader would read the file differently from file order.
+
+    The reference loader keys a state's transitions by target, with every terminal
+    state merged into one, so of several lines from ``u`` to one target it keeps only
+    the last, in the place of the first.
+    """
+    lines: dict[tuple[int, object], list[int]] = {}
+    for edge in machine.edges:
+        target = "terminal" if edge.target in machine.terminal else edge.target
+        lines.setdefault((edge.source, target), []).append(edge.line)
+    for (source, target), numbers in lines.items():
+        if len(numbers) > 1:
+            reached = "terminal states" if target == "terminal" else machine.names[target]
+            warnings.warn(
+                f"lines {', '.join(map(str, numbers))} all lead from state "
+                f"{machine.names[source]} to {reached}: rewardviz keeps every line in file "
+                "order, while the reference loader of Toro Icarte et al. keeps only the last "
+                "of them, so the machine may behave differently there; join their formulas "
+                "with '|' on one line to read the same in both.",
+                stacklevel=3,
+            )
 
 
 def state_labels(mdp: TabularMDP, labeling: Labeling) -> list[frozenset[str]]:
@@ -290,19 +509,23 @@ def product(
 ) -> tuple[TabularMDP, jnp.ndarray]:
     """The product MDP over ``(s, u)`` and its Markov reward.
 
-    State ``(s, u)`` has index ``s·U + u``; from it, action ``a`` reaches ``(s', δ(u, L(s')))``
-    with probability ``T(s'|s, a)`` and pays the machine's reward for that transition.
-    It is terminal when ``s`` or ``u`` is; it starts at ``(s, u₀)`` with ``s ~ d₀``.
+    The machine states are ``machine.states`` (``U`` of them, :data:`NO_MATCH_STATE`
+    last when ``on_no_match="terminate"``) and state ``(s, u)`` has index ``s·U + u``.
+    From it, action ``a`` reaches ``(s', δ(u, L(s')))`` with probability ``T(s'|s, a)``
+    and pays the machine's reward for that transition: 0 when no formula holds, and
+    then ``δ`` stays in ``u`` or enters the no-match state, as ``on_no_match`` says.
+    ``(s, u)`` is terminal (value 0) when ``s`` or ``u`` is; it starts at ``(s, u₀)``
+    with ``s ~ d₀``.
 
     Example:
         >>> mdp, _ = rv.envs.chain(3)
         >>> rm = rv.expressivity.RewardMachine.from_text("0\\n[1]\\n(0, 1, 'end', 1)")
         >>> joint, reward = rv.expressivity.product(mdp, rm, ["", "", "end"])
-        >>> joint.n_states
-        6
+        >>> joint.n_states, joint.state_names[:3]
+        (9, ('0|0', '0|1', '0|no-match'))
     """
     letters = state_labels(mdp, labeling)
-    n_s, n_u = mdp.n_states, len(machine.names)
+    n_s, n_u = mdp.n_states, len(machine.states)
     next_u = np.zeros((n_u, n_s), int)
     paid = np.zeros((n_u, n_s))
     for u in range(n_u):  # machine × distinct labels: the machine's own table, small
@@ -317,9 +540,8 @@ def product(
     target = next_u[u, s_next]
     joint[s, u, a, s_next, target] = transitions[s, a, s_next]
     reward[s, u, a, s_next, target] = paid[u, s_next]
-    terminal = (
-        np.asarray(mdp.terminal, bool)[:, None] | np.isin(np.arange(n_u), machine.terminal)[None]
-    )
+    machine_terminal = np.array([machine.is_terminal(u) for u in range(n_u)])
+    terminal = np.asarray(mdp.terminal, bool)[:, None] | machine_terminal[None]
     initial = np.zeros((n_s, n_u))
     initial[:, machine.initial] = np.asarray(mdp.initial, np.float64)
     state_names = mdp.state_names or tuple(str(i) for i in range(n_s))
@@ -329,7 +551,7 @@ def product(
         gamma=mdp.gamma,
         initial=initial.reshape(-1),
         terminal=terminal.reshape(-1),
-        state_names=tuple(f"{name}|{u}" for name in state_names for u in machine.names),
+        state_names=tuple(f"{name}|{u}" for name in state_names for u in machine.states),
         action_names=mdp.action_names,
     )
     return product_mdp, jnp.asarray(reward.reshape(size, mdp.n_actions, size), product_mdp.dtype)
@@ -340,8 +562,9 @@ def shaping_potential(
 ) -> np.ndarray:
     """Machine-state potential ``Φ(u) = V*(u)`` (see :meth:`RewardMachine.potential`).
 
-    With ``n_states`` (the base MDP's ``S``) it is laid out over the product's states,
-    ``Φ(s·U + u) = V*(u)``, ready for ``rv.shaping.potential_shaping(product_mdp, reward, Φ)``.
+    One value per ``machine.states``. With ``n_states`` (the base MDP's ``S``) it is
+    laid out over the product's states, ``Φ(s·U + u) = V*(u)``, ready for
+    ``rv.shaping.potential_shaping(product_mdp, reward, Φ)``.
     """
     values = machine.potential(gamma)
     return values if n_states is None else np.tile(values, int(n_states))

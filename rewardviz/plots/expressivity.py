@@ -139,7 +139,9 @@ def realization(mdp: TabularMDP, result: Realization, *, title: str | None = Non
 
     Left: the reward ``r(s, a)`` as a state × action heatmap (blank when none exists).
     Right: each compared item's value under that reward, or, when not realisable, the
-    certificate's coefficients ``c_i`` with ``Σ c_i V_i = 0`` for every reward.
+    certificate's coefficients ``c_i`` with ``Σ c_i V_i = 0`` for every reward. An
+    undecided answer (``realizable=None``) shows its candidate reward, if any, and says
+    so in the title; ``str(result)`` carries the note.
     """
     figure = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.18)
     figure.add_trace(go.Heatmap(colorscale="RdBu", zmid=0, showscale=True, name="reward"), 1, 1)
@@ -156,7 +158,7 @@ def update_realization(
     states = list(mdp.state_names or [str(s) for s in range(mdp.n_states)])
     actions = list(mdp.action_names or [str(a) for a in range(mdp.n_actions)])
     heatmap, bars = figure.data
-    if result.realizable:
+    if result.reward is not None:
         table = result.reward.mean(-1)  # r(s, a, ·) is constant over s'
         heatmap.update(z=table.tolist(), x=actions, y=states)
         order = np.argsort(result.values)
@@ -165,8 +167,17 @@ def update_realization(
             y=[result.labels[i] for i in order],
             marker={"color": OKABE_ITO[0]},
         )
-        subtitle = f"realisable, margin {result.margin:.4g}"
-        right = "value under the reward found"
+        if result.realizable:
+            subtitle = f"realisable, margin {result.margin:.4g}"
+            right = "value under the reward found"
+        else:
+            subtitle = f"undecided in float64 (margin {result.margin:.2g}), see the note"
+            right = "value under the candidate reward"
+    elif result.realizable is None:
+        heatmap.update(z=[[None] * len(actions)] * len(states), x=actions, y=states)
+        bars.update(x=[], y=[])
+        subtitle = "undecided in float64, see the note"
+        right = ""
     else:
         heatmap.update(z=[[None] * len(actions)] * len(states), x=actions, y=states)
         coefficients = [c for c, _ in result.certificate.combination]
