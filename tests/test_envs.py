@@ -80,7 +80,7 @@ def test_gridworld_matches_cell_by_cell_reference(layout, options):
         cliff=options.get("cliff_reward", -10.0),
     )
     assert mdp.grid_cells == tuple(cells)
-    np.testing.assert_allclose(mdp.transitions, transitions, atol=1e-15)
+    np.testing.assert_allclose(mdp.transitions, transitions, atol=1e-13)
     np.testing.assert_allclose(
         oracles.expected_reward(np.asarray(mdp.transitions), np.asarray(reward)),
         expected,
@@ -110,10 +110,10 @@ def test_slip_sends_half_of_it_to_each_perpendicular_direction():
     transitions = np.asarray(mdp.transitions)
     expected_up = np.zeros(9)
     expected_up[[above, right_of, left_of]] = [0.7, 0.15, 0.15]
-    np.testing.assert_allclose(transitions[centre, UP], expected_up, atol=1e-15)
+    np.testing.assert_allclose(transitions[centre, UP], expected_up, atol=1e-13)
     expected_right = np.zeros(9)
     expected_right[[right_of, above, below]] = [0.7, 0.15, 0.15]
-    np.testing.assert_allclose(transitions[centre, RIGHT], expected_right, atol=1e-15)
+    np.testing.assert_allclose(transitions[centre, RIGHT], expected_right, atol=1e-13)
 
 
 def test_goal_and_lava_are_terminal_and_pay_on_entry():
@@ -290,7 +290,7 @@ def test_from_gymnasium_optimal_values_match_table_oracle(name):
     n_states, n_actions = env.observation_space.n, env.action_space.n
     assert (mdp.n_states, mdp.n_actions) == (n_states, n_actions)
     assert float(mdp.gamma) == pytest.approx(gamma)
-    np.testing.assert_allclose(mdp.initial, env.unwrapped.initial_state_distrib, atol=1e-15)
+    np.testing.assert_allclose(mdp.initial, env.unwrapped.initial_state_distrib, atol=1e-13)
 
     v_oracle, q_oracle = oracles.gymnasium_value_iteration(table, n_states, n_actions, gamma)
     result = rv.solve.value_iteration(mdp, reward)
