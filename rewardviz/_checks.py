@@ -88,3 +88,10 @@ def in_range(name: str, value: float, low: float, high: float, *, hint: str = ""
     if not np.isfinite(number) or not low <= number <= high:
         raise ValueError(f"{name} must lie in [{low}, {high}], got {value!r}. {hint}".rstrip())
     return number
+
+
+def one_of(name: str, value, allowed: Sequence[str]) -> str:
+    """``value`` if it is one of the ``allowed`` option names, else a ``ValueError`` listing them."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}.")
+    return value

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 
@@ -426,24 +425,25 @@ def _same(first: np.ndarray | None, second: np.ndarray | None) -> bool:
     return first is second or np.array_equal(first, second)
 
 
-#: The arrays :func:`_read_only` made, by ``id``: a copied log shares them.
-_FROZEN: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
-
-
 def _read_only(values, dtype) -> np.ndarray | None:
     """``values`` as a read-only array of ``dtype`` that no caller holds a writable view of.
 
-    An array this function made before (the same log copied by ``with_weights`` or
-    ``dataclasses.replace``) is shared; anything else is copied, since the caller's
-    array may change later.
+    A read-only array of ``dtype`` that owns its data (what this function returns: the
+    same log copied by ``with_weights`` or ``dataclasses.replace``) is shared; anything
+    else is copied, since the caller's array, or the array a view looks into, may change
+    later.
     """
     if values is None:
         return None
-    if _FROZEN.get(id(values)) is values and values.dtype == dtype:
+    if (
+        isinstance(values, np.ndarray)
+        and values.dtype == dtype
+        and values.base is None
+        and not values.flags.writeable
+    ):
         return values
     frozen = np.array(values, dtype=dtype)
     frozen.setflags(write=False)
-    _FROZEN[id(frozen)] = frozen
     return frozen
 
 

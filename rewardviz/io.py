@@ -390,8 +390,8 @@ def read_tensorboard(
     loader = _import_optional(
         "tensorboard.backend.event_processing.event_file_loader", "read_tensorboard"
     )
-    duplicates = _choice("duplicates", duplicates, DUPLICATE_POLICIES)
-    on_restart = _choice("on_restart", on_restart, RESTART_POLICIES)
+    duplicates = _checks.one_of("duplicates", duplicates, DUPLICATE_POLICIES)
+    on_restart = _checks.one_of("on_restart", on_restart, RESTART_POLICIES)
     root = pathlib.Path(logdir)
     if not root.exists():
         raise FileNotFoundError(f"logdir {str(logdir)!r} does not exist.")
@@ -1219,6 +1219,26 @@ def read_sb3_monitor(
     )
 
 
+def is_sb3_monitor(path) -> bool:
+    """Whether :func:`read_sb3_monitor` is the reader for ``path``.
+
+    A file is a Monitor file when its first line is the ``#{"t_start": ...}`` header that
+    Stable-Baselines3's ``Monitor`` writes; a directory is one of Monitor files when it
+    holds ``*monitor.csv`` files and no TensorBoard event files.
+
+    Example:
+        >>> rv.io.is_sb3_monitor("logs/0.monitor.csv")
+        True
+    """
+    path = pathlib.Path(path)
+    if path.is_dir():
+        return bool(_monitor_files(path)) and not any(path.rglob("*tfevents*"))
+    if not path.is_file():
+        return False
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        return _monitor_header(handle.readline(65536)) is not None
+
+
 def _monitor_files(directory: pathlib.Path) -> list[pathlib.Path]:
     """The Monitor files directly in ``directory``, numbers in names compared as numbers."""
 
@@ -1395,12 +1415,6 @@ def _shortened(
     if len(items) > most:
         shown.append(f"... ({len(items) - most} more)")
     return separator.join(shown)
-
-
-def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}.")
-    return value
 
 
 def _positive_int(name: str, value) -> int:

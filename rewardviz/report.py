@@ -135,17 +135,12 @@ def read_log(path) -> RewardLog:
         >>> log = report.read_log("rewards.csv")
     """
     path = _existing(path)
+    if io.is_sb3_monitor(path):
+        return io.read_sb3_monitor(path)
     if path.is_dir():
-        has_events = any(file.is_file() for file in path.rglob("*tfevents*"))
-        if not has_events and any(path.glob(io.SB3_MONITOR_PATTERN)):
-            return io.read_sb3_monitor(path)
         return io.read_tensorboard(path)
     suffix = path.suffix.lower()
     if LOG_SUFFIXES.get(suffix) == "csv":
-        with open(path, "rb") as handle:
-            # SB3's Monitor starts its files with a JSON header comment: '#{"t_start": ...}'.
-            if handle.read(2) == b"#{":
-                return io.read_sb3_monitor(path)
         return io.read_csv(path)
     if LOG_SUFFIXES.get(suffix) == "parquet":
         return io.read_parquet(path)

@@ -354,6 +354,25 @@ def test_sb3_monitor_directory_one_episode_per_row(tmp_path):
     np.testing.assert_allclose(shares, terms / terms.sum(axis=1, keepdims=True), rtol=1e-5)
 
 
+def test_is_sb3_monitor_tells_monitor_files_from_other_logs(tmp_path):
+    monitors = tmp_path / "monitors"
+    monitors.mkdir()
+    run_monitored(monitors / "0", seed=0, episodes=1)
+    assert io.is_sb3_monitor(monitors) and io.is_sb3_monitor(monitors / "0.monitor.csv")
+    table = tmp_path / "long.csv"
+    table.write_text("episode,step,component,value\n0,0,forward,1.0\n")
+    events = tmp_path / "events"
+    writer = TensorBoardWriter(str(events))
+    writer.add_scalar("rewards/forward", 1.0, step=0)
+    writer.close()
+    assert not io.is_sb3_monitor(table)
+    assert not io.is_sb3_monitor(events)
+    assert not io.is_sb3_monitor(tmp_path / "missing.csv")
+    # Event files beside Monitor files: the directory is a TensorBoard log.
+    run_monitored(events / "0", seed=0, episodes=1)
+    assert not io.is_sb3_monitor(events)
+
+
 def test_sb3_monitor_file_keeps_a_bonus_the_terms_miss_and_its_times(tmp_path):
     seen = run_monitored(tmp_path / "run", seed=5, episodes=4, bonus=0.5)
 
