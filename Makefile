@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 TOUR := notebooks/00_tour.ipynb
 
-.PHONY: lab test lint demo bench clean
+.PHONY: lab test lint demo bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ demo: $(VENV)/.installed-notebook
 ## bench: speed of the JAX kernels against vectorised numpy, as ratios
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks
+
+## docs: the API reference, generated from the docstrings, under build/docs/
+docs: $(VENV)/.installed-dev
+	$(BIN)/python docs/build_api.py build/docs
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .hypothesis

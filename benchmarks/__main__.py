@@ -32,21 +32,21 @@ from benchmarks import (  # noqa: E402  (x64 before any array)
 TOUR = 'rv.envs.gridworld(["S....", ".##..", ".#L..", "....G"], gamma=0.95, slip=0.1)'
 ENTRY_POINTS = {
     "rv.solve.value_iteration": (
-        "mdp, _ = rv.envs.random_mdp(0, 100, 8, gamma=0.95)\n"
-        "rewards = rv.envs.random_reward(1, mdp, (64,))\n",
+        "mdp, _ = rv.envs.random_mdp(100, 8, seed=0, gamma=0.95)\n"
+        "rewards = rv.envs.random_reward(mdp, seed=1, batch_shape=(64,))\n",
         "rv.solve.value_iteration(mdp, rewards).values",
         {"N": 64, "S": 100, "A": 8},
     ),
     "rv.distances.pairwise (EPIC)": (
-        "mdp, _ = rv.envs.random_mdp(0, 128, 4, gamma=0.9)\n"
-        "rewards = rv.envs.random_reward(1, mdp, (64,))\n",
-        'rv.distances.pairwise(mdp, rewards, "epic")',
+        "mdp, _ = rv.envs.random_mdp(128, 4, seed=0, gamma=0.9)\n"
+        "rewards = rv.envs.random_reward(mdp, seed=1, batch_shape=(64,))\n",
+        'rv.distances.pairwise(mdp, rewards, method="epic")',
         {"N": 64, "S": 128, "A": 4},
     ),
     "rv.decompose statistics": (
         "log = rv.io.example_log()\n",
         "(rv.decompose.component_returns(log, 0.99), rv.decompose.return_shares(log, 0.99), "
-        'rv.decompose.variance_attribution(log, 0.99), rv.decompose.correlations(log, "step"))',
+        'rv.decompose.variance_attribution(log, 0.99), rv.decompose.correlations(log, level="step"))',
         {"log": "example_log()"},
     ),
     "rv.groups.advantages": (
@@ -56,8 +56,8 @@ ENTRY_POINTS = {
     ),
     "rv.learning.compare_rewards": (
         f"mdp, reward = {TOUR}\n"
-        "candidates = {'sparse': reward, 'noisy': reward + 0.01 * rv.envs.random_reward(0, mdp)}\n",
-        "rv.learning.compare_rewards(mdp, reward, candidates, seeds=8, steps=2000).returns",
+        "candidates = {'sparse': reward, 'noisy': reward + 0.01 * rv.envs.random_reward(mdp, seed=0)}\n",
+        "rv.learning.compare_rewards(mdp, reward, candidates, n_seeds=8, steps=2000).returns",
         {"seeds": 8, "rewards": 2, "steps": 2000, "grid": "tour 5x4"},
     ),
     "rv.landscape.evaluate": (

@@ -71,7 +71,7 @@ def jax_statistics(log: rv.RewardLog, gamma: float) -> jax.Array:
         signed,
         absolute,
         rv.decompose.variance_attribution(log, gamma),
-        rv.decompose.correlations(log, "step"),
+        rv.decompose.correlations(log, level="step"),
     )
     return jnp.concatenate([part.ravel() for part in parts])
 
@@ -118,7 +118,7 @@ def run() -> list[dict]:
             "component_returns": lambda: rv.decompose.component_returns(log, GAMMA),
             "return_shares": lambda: rv.decompose.return_shares(log, GAMMA),
             "variance_attribution": lambda: rv.decompose.variance_attribution(log, GAMMA),
-            "correlations(step)": lambda: rv.decompose.correlations(log, "step"),
+            "correlations(step)": lambda: rv.decompose.correlations(log, level="step"),
         }
         breakdown = {
             name: measure(part, n_repeats(3))[0].warm_median_seconds * 1e3

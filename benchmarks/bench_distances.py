@@ -165,8 +165,8 @@ def numpy_regret(transitions, gamma, initial, true, proxies):
 
 def run() -> list[dict]:
     n_rewards, n_states = size(N_REWARDS, 16), size(N_STATES, 32)
-    mdp, _ = rv.envs.random_mdp(0, n_states, N_ACTIONS, gamma=0.9)
-    rewards = rv.envs.random_reward(1, mdp, (n_rewards,))
+    mdp, _ = rv.envs.random_mdp(n_states, N_ACTIONS, seed=0, gamma=0.9)
+    rewards = rv.envs.random_reward(mdp, seed=1, batch_shape=(n_rewards,))
     host, transitions, gamma = np.asarray(rewards), np.asarray(mdp.transitions), float(mdp.gamma)
     terminal = np.asarray(mdp.terminal)
     label = f"N={n_rewards} S={n_states} A={N_ACTIONS}"
@@ -176,7 +176,7 @@ def run() -> list[dict]:
     rows = [
         report(
             f"pairwise EPIC {label} vs numpy",
-            lambda: rv.distances.pairwise(mdp, rewards, "epic"),
+            lambda: rv.distances.pairwise(mdp, rewards, method="epic"),
             lambda: numpy_pearson_matrix(numpy_epic_canonical(host, gamma)),
             sizes=sizes,
             bytes_touched=host.nbytes,
@@ -184,7 +184,7 @@ def run() -> list[dict]:
         ),
         report(
             f"pairwise DARD {label} vs numpy",
-            lambda: rv.distances.pairwise(mdp, rewards, "dard"),
+            lambda: rv.distances.pairwise(mdp, rewards, method="dard"),
             lambda: numpy_weighted_pearson_matrix(
                 numpy_dard_canonical(transitions, gamma, host), uniform_weights
             ),
@@ -194,7 +194,7 @@ def run() -> list[dict]:
         ),
         report(
             f"pairwise STARC-VAL {label} vs numpy",
-            lambda: rv.distances.pairwise(mdp, rewards, "starc"),
+            lambda: rv.distances.pairwise(mdp, rewards, method="starc"),
             lambda: numpy_starc_matrix(numpy_val_canonical(transitions, gamma, host)),
             sizes=sizes,
             bytes_touched=read,
@@ -202,7 +202,7 @@ def run() -> list[dict]:
         ),
         report(
             f"pairwise STARC-minimal {label} vs numpy",
-            lambda: rv.distances.pairwise(mdp, rewards, "starc", canonical="minimal"),
+            lambda: rv.distances.pairwise(mdp, rewards, method="starc", canonical="minimal"),
             lambda: numpy_weighted_starc_matrix(
                 *numpy_minimal_levelled(transitions, gamma, terminal, host)
             ),
@@ -223,7 +223,7 @@ def run() -> list[dict]:
     for name, pair, method in (("EPIC", epic_pair, "epic"), ("STARC-VAL", starc_pair, "starc")):
         loop_timing, loop_result = measure(lambda pair=pair: per_pair_loop(pair, host), repeats=1)
         jax_timing, jax_result = measure(
-            lambda method=method: rv.distances.pairwise(mdp, rewards, method), n_repeats(7)
+            lambda method=method: rv.distances.pairwise(mdp, rewards, method=method), n_repeats(7)
         )
         ratio = loop_timing.warm_median_seconds / jax_timing.warm_median_seconds
         error = float(np.abs(np.asarray(jax_result) - loop_result).max())
@@ -250,7 +250,7 @@ def run() -> list[dict]:
         )
 
     one = rewards[:1]
-    timing, _ = measure(lambda: rv.distances.canonicalize(mdp, one, "dard"), n_repeats(7))
+    timing, _ = measure(lambda: rv.distances.canonicalize(mdp, one, method="dard"), n_repeats(7))
     print(
         f"DARD canonicalisation S={n_states} A={N_ACTIONS}, one reward: "
         f"{timing.warm_median_seconds * 1e3:.1f} ms (target < 50 ms)",
@@ -279,8 +279,8 @@ def sweep() -> dict:
     matrix's row of distances to the true reward, and the regret of optimising each proxy.
     """
     n_proxies, n_states = size(SWEEP_REWARDS, 8), size(SWEEP_STATES, 16)
-    mdp, true = rv.envs.random_mdp(2, n_states, SWEEP_ACTIONS, gamma=0.9)
-    noise = rv.envs.random_reward(3, mdp, (n_proxies,))
+    mdp, true = rv.envs.random_mdp(n_states, SWEEP_ACTIONS, seed=2, gamma=0.9)
+    noise = rv.envs.random_reward(mdp, seed=3, batch_shape=(n_proxies,))
     scales = jnp.linspace(0.05, 3.0, n_proxies, dtype=true.dtype)
     proxies = true + scales[:, None, None, None] * noise
     stacked = jnp.concatenate([true[None], proxies])
@@ -289,8 +289,8 @@ def sweep() -> dict:
     host_true, host_proxies, host_stacked = (np.asarray(a) for a in (true, proxies, stacked))
 
     def jax_sweep():
-        epic = rv.distances.pairwise(mdp, stacked, "epic")
-        starc = rv.distances.pairwise(mdp, stacked, "starc")[0, 1:]
+        epic = rv.distances.pairwise(mdp, stacked, method="epic")
+        starc = rv.distances.pairwise(mdp, stacked, method="starc")[0, 1:]
         regret = rv.distances.regret(mdp, true, proxies)
         return jnp.concatenate([epic.ravel(), starc, regret])
 
@@ -311,8 +311,8 @@ def sweep() -> dict:
         target_ratio=5.0,
     )
     parts = {
-        "pairwise EPIC": lambda: rv.distances.pairwise(mdp, stacked, "epic"),
-        "pairwise STARC-VAL": lambda: rv.distances.pairwise(mdp, stacked, "starc"),
+        "pairwise EPIC": lambda: rv.distances.pairwise(mdp, stacked, method="epic"),
+        "pairwise STARC-VAL": lambda: rv.distances.pairwise(mdp, stacked, method="starc"),
         "regret": lambda: rv.distances.regret(mdp, true, proxies),
     }
     breakdown = {

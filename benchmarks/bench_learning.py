@@ -61,7 +61,7 @@ def candidates(mdp, reward) -> dict:
         f"bonus {bonus}": rv.shaping.progress_bonus(mdp, reward, -distance, bonus)
         for bonus in (0.05, 0.3)
     }
-    noisy = reward + 0.01 * rv.envs.random_reward(0, mdp)
+    noisy = reward + 0.01 * rv.envs.random_reward(mdp, seed=0)
     return {"sparse": reward, **shaped, **bonuses, "noisy": noisy}
 
 
@@ -130,7 +130,7 @@ def numpy_q_learning(transitions, reward, true_reward, gamma, initial, terminal,
 def run() -> list[dict]:
     mdp, reward = rv.envs.gridworld(LAYOUT, gamma=0.95)
     rewards = candidates(mdp, reward)
-    options = {"seeds": N_SEEDS, "steps": STEPS, "eval_every": EVAL_EVERY, "n_bootstrap": 1000}
+    options = {"n_seeds": N_SEEDS, "steps": STEPS, "eval_every": EVAL_EVERY, "n_bootstrap": 1000}
 
     timing, result = measure(
         lambda: learning.compare_rewards(mdp, reward, rewards, **options).returns, n_repeats(3)

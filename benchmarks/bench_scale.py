@@ -35,8 +35,8 @@ PAIRWISE = textwrap.dedent(
                 return int(line.split()[1]) / 1024
     import rewardviz as rv
     baseline = peak_mb()
-    mdp, _ = rv.envs.random_mdp(0, 64, 4, n_successors=8)
-    rewards = rv.envs.random_reward(1, mdp, ({n},))
+    mdp, _ = rv.envs.random_mdp(64, 4, seed=0, n_successors=8)
+    rewards = rv.envs.random_reward(mdp, seed=1, batch_shape=({n},))
     start = time.perf_counter()
     matrix = np.asarray(rv.distances.pairwise(mdp, rewards, "{method}"))
     seconds = time.perf_counter() - start

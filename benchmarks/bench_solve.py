@@ -39,8 +39,8 @@ def numpy_value_iteration(transitions, gamma, rewards, tol):
 
 def run() -> list[dict]:
     n_states = size(N_STATES, 64)
-    mdp, _ = rv.envs.random_mdp(0, n_states, N_ACTIONS, gamma=0.95)
-    rewards = rv.envs.random_reward(1, mdp, (N_REWARDS,))
+    mdp, _ = rv.envs.random_mdp(n_states, N_ACTIONS, seed=0, gamma=0.95)
+    rewards = rv.envs.random_reward(mdp, seed=1, batch_shape=(N_REWARDS,))
     policy = rv.policies.uniform(mdp)
     transitions, gamma = np.asarray(mdp.transitions), float(mdp.gamma)
     host_rewards, host_policy = np.asarray(rewards), np.asarray(policy)

@@ -11,7 +11,7 @@ are imported lazily so that ``import rewardviz`` does not load plotly or ipywidg
     >>> values = rv.solve.value_iteration(mdp, reward).values
 """
 
-from importlib import import_module
+import importlib as _importlib
 
 from rewardviz import (
     decompose,
@@ -24,6 +24,7 @@ from rewardviz import (
     landscape,
     landscape_examples,
     learning,
+    mdp,
     policies,
     rewards,
     shapes,
@@ -32,15 +33,17 @@ from rewardviz import (
     teaching,
 )
 from rewardviz._cache import enable_compilation_cache
-from rewardviz.decompose import RewardLog
-from rewardviz.groups import GroupRewards
-from rewardviz.mdp import TabularMDP
+from rewardviz.decompose import RewardLog as RewardLog
+from rewardviz.groups import GroupRewards as GroupRewards
+from rewardviz.mdp import TabularMDP as TabularMDP
 
 __version__ = "0.1.0"
+#: The public namespace: every module a user reaches as ``rv.<name>`` and the one function
+#: defined at the top. ``RewardLog``, ``GroupRewards`` and ``TabularMDP`` are also reachable
+#: here as shortcuts, but documented where they live (``rv.decompose``, ``rv.groups``,
+#: ``rv.mdp``), so the API reference lists each name once.
 __all__ = [
-    "GroupRewards",
-    "RewardLog",
-    "TabularMDP",
+    "cli",
     "decompose",
     "distances",
     "enable_compilation_cache",
@@ -52,8 +55,10 @@ __all__ = [
     "landscape",
     "landscape_examples",
     "learning",
+    "mdp",
     "plots",
     "policies",
+    "report",
     "rewards",
     "shapes",
     "shaping",
@@ -63,8 +68,18 @@ __all__ = [
 ]
 
 
+_SHORTCUTS = ("GroupRewards", "RewardLog", "TabularMDP", "__version__")
+#: Loaded on first use: plots, widgets and report pull in plotly and ipywidgets, cli the report.
+_LAZY = frozenset({"cli", "plots", "report", "widgets"})
+
+
 def __getattr__(name: str):
-    # plots, widgets and report pull in plotly and ipywidgets; load them on first use.
-    if name in {"plots", "report", "widgets"}:
-        return import_module(f"rewardviz.{name}")
+    if name in _LAZY:
+        return _importlib.import_module(f"rewardviz.{name}")
     raise AttributeError(f"module 'rewardviz' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # Tab completion offers the public namespace, lazy modules included, and nothing private
+    # (``_cache``, ``_checks`` ... become attributes once imported) or imported in passing.
+    return sorted({*__all__, *_SHORTCUTS})

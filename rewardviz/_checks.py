@@ -95,3 +95,62 @@ def one_of(name: str, value, allowed: Sequence[str]) -> str:
     if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}.")
     return value
+
+
+def positive_int(name: str, value, meaning: str = "", *, minimum: int = 1) -> int:
+    """``value`` as an ``int`` if it is an integer ``>= minimum``, else a clear error.
+
+    Booleans and non-integral numbers (``2.7``) are refused rather than truncated.
+    ``meaning`` says what the count counts, for the message (``"runs per reward"``).
+    """
+    what = f" ({meaning})" if meaning else ""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        if isinstance(value, float | np.floating) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise TypeError(
+                f"{name}{what} must be an integer >= {minimum}, got {value!r} "
+                f"({type(value).__name__})."
+            )
+    if value < minimum:
+        raise ValueError(f"{name}{what} must be an integer >= {minimum}, got {value}.")
+    return int(value)
+
+
+def key(name: str, seed) -> jax.Array:
+    """A JAX PRNG key from ``seed``: a non-negative integer or a ``jax.random`` key.
+
+    Accepts new-style typed keys (``jax.random.key(0)``) and legacy ``uint32[2]`` keys
+    (``jax.random.PRNGKey(0)``), returned as given.
+    """
+    if isinstance(seed, bool):
+        raise TypeError(f"{name} must be an integer or a jax.random key, got {seed!r}.")
+    if isinstance(seed, int | np.integer):
+        if seed < 0:
+            raise ValueError(
+                f"{name} must be a non-negative integer or a jax.random key, got {seed}."
+            )
+        return jax.random.key(int(seed))
+    if isinstance(seed, jax.Array) and (
+        jax.dtypes.issubdtype(seed.dtype, jax.dtypes.prng_key)
+        or (seed.dtype == jnp.uint32 and seed.shape == (2,))
+    ):
+        return seed
+    raise TypeError(
+        f"{name} must be an integer or a jax.random key (jax.random.key(0)), got {seed!r}."
+    )
+
+
+def seed_int(name: str, seed) -> int:
+    """A non-negative integer seed for numpy from ``seed``: an integer or a JAX key.
+
+    A key is turned into an integer by one ``jax.random.randint`` draw, so a key gives
+    the same numpy seed every time.
+    """
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
+        if seed < 0:
+            raise ValueError(
+                f"{name} must be a non-negative integer or a jax.random key, got {seed}."
+            )
+        return int(seed)
+    return int(jax.random.randint(key(name, seed), (), 0, np.iinfo(np.int32).max))

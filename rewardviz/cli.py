@@ -21,6 +21,13 @@ import rewardviz
 from rewardviz import io, report
 from rewardviz.solve import ConvergenceError
 
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_INTERRUPTED",
+    "INPUT_ERRORS",
+    "main",
+]
+
 #: Exit status of bad input or a refused overwrite (argparse uses 2 for usage errors too).
 EXIT_BAD_INPUT = 2
 #: Exit status after Ctrl-C, as shells report SIGINT.

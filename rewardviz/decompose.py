@@ -20,7 +20,22 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rewardviz import _checks
+from rewardviz import _checks, _deprecation
+
+__all__ = [
+    "UNEXPLAINED",
+    "RewardLog",
+    "Reweighting",
+    "component_returns",
+    "correlations",
+    "dead_components",
+    "dominance",
+    "log_from_long_cube",
+    "return_shares",
+    "returns_to_go",
+    "reweight",
+    "variance_attribution",
+]
 
 #: Name of the component that holds what the logged total has beyond the weighted sum.
 UNEXPLAINED = "unexplained"
@@ -73,6 +88,7 @@ class RewardLog:
     # -- constructors -------------------------------------------------------------
 
     @classmethod
+    @_deprecation.renamed_keywords(total_tolerance="total_tol")
     def from_arrays(
         cls,
         components,
@@ -82,7 +98,7 @@ class RewardLog:
         weights=None,
         total=None,
         episode_info: Mapping[str, Sequence] | None = None,
-        total_tolerance: float = 1e-6,
+        total_tol: float = 1e-6,
         positions=None,
         steps=None,
         wall_times=None,
@@ -95,7 +111,7 @@ class RewardLog:
         entry was logged; values at masked steps are ignored.
 
         ``total`` ``[E, T]`` is the reward that was logged; where it differs from the
-        weighted sum by more than ``total_tolerance`` (relative to the largest absolute
+        weighted sum by more than ``total_tol`` (relative to the largest absolute
         total), the difference is kept as an ``"unexplained"`` component.
 
         Example:
@@ -139,7 +155,7 @@ class RewardLog:
             total = np.where(mask, total, 0.0)
             difference = total - host @ weights
             scale = max(float(np.abs(total).max()), 1.0)
-            if np.abs(difference).max() > total_tolerance * scale:
+            if np.abs(difference).max() > total_tol * scale:
                 if UNEXPLAINED in names:
                     raise ValueError(
                         f"a component is already named {UNEXPLAINED!r}; rename it so the "
@@ -502,7 +518,8 @@ def dominance(log: RewardLog) -> jax.Array:
     return _dominance(log)
 
 
-def correlations(log: RewardLog, level: str = "step", gamma: float = 1.0) -> jax.Array:
+@_deprecation.positional_options("level", "gamma")
+def correlations(log: RewardLog, *, level: str = "step", gamma: float = 1.0) -> jax.Array:
     """``[K, K]`` Pearson correlation between weighted components.
 
     ``level="step"`` over all valid steps; ``level="episode"`` over episode returns.
@@ -562,7 +579,7 @@ def reweight(log: RewardLog, weights, gamma: float = 1.0) -> Reweighting:
     return _reweight(_raw_returns(log, _discount(gamma)), log.weights, new_weights)
 
 
-def dead_components(log: RewardLog, tol: float = 1e-8) -> jax.Array:
+def dead_components(log: RewardLog, *, tol: float = 1e-8) -> jax.Array:
     """``[K]`` true for a component that is constant over all valid steps (dead or saturated).
 
     Constant means its range over valid steps is at most ``tol`` times the largest

@@ -35,24 +35,36 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rewardviz import _checks, _sharding
+from rewardviz import _canonical, _checks, _deprecation, _kernels, _sharding
 from rewardviz.mdp import TabularMDP
 from rewardviz.policies import as_stochastic, uniform
-from rewardviz.rewards import HIGHEST, _expected_reward, check_reward
+from rewardviz.rewards import HIGHEST, check_reward
 from rewardviz.shaping import (
-    _fit_potential,
+    fit_potential,
     potential_least_squares,
     scaled_shaping_fit,
     transition_weights,
 )
-from rewardviz.solve import (
-    ConvergenceError,
-    _check_terminates,
-    _policy_evaluation,
-    optimal_policy,
-    policy_return,
-    value_iteration,
-)
+from rewardviz.solve import ConvergenceError, optimal_policy, policy_return, value_iteration
+
+__all__ = [
+    "CANONICALISATIONS",
+    "PAIRWISE_MEMORY",
+    "Canonical",
+    "OrderingCertificate",
+    "canonicalize",
+    "dard",
+    "dard_memory_estimate",
+    "epic",
+    "erc",
+    "memory_limit",
+    "npec",
+    "pairwise",
+    "reachable_states",
+    "regret",
+    "same_policy_ordering",
+    "starc",
+]
 
 Canonical = Literal["epic", "dard", "val", "minimal"]
 #: Bytes of intermediate tensors ``pairwise`` may hold at once when it picks its chunk size.
@@ -64,11 +76,12 @@ CANONICALISATIONS = ("epic", "dard", "val", "minimal")
 # Canonicalisations.
 
 
+@_deprecation.positional_options("method")
 def canonicalize(
     mdp: TabularMDP,
     reward,
-    method: Canonical = "epic",
     *,
+    method: Canonical = "epic",
     state_dist=None,
     action_dist=None,
     policy=None,
@@ -97,8 +110,8 @@ def canonicalize(
     terminal states, and do depend on those rows.
 
     Example:
-        >>> mdp, reward = rv.envs.random_mdp(0, 6, 2)
-        >>> rv.distances.canonicalize(mdp, reward, "minimal").shape
+        >>> mdp, reward = rv.envs.random_mdp(6, 2, seed=0)
+        >>> rv.distances.canonicalize(mdp, reward, method="minimal").shape
         (6, 2, 6)
     """
     reward = check_reward(mdp, reward)
@@ -156,7 +169,7 @@ def _canonical_options(mdp, method, state_dist, action_dist, policy) -> dict:
         )
     if method == "val":
         policy = uniform(mdp) if policy is None else as_stochastic(mdp, policy)
-        _check_terminates(mdp, policy)
+        _kernels.check_terminates(mdp, policy)
         return {"policy": policy}
     if policy is not None:
         raise ValueError("policy is an option of 'val', not of 'minimal'.")
@@ -166,40 +179,12 @@ def _canonical_options(mdp, method, state_dist, action_dist, policy) -> dict:
 @partial(jax.jit, static_argnames=("method",))
 def _canonicalize(mdp, reward, method, options):
     if method == "epic":
-        return _epic_canonical(mdp, reward, options["state_dist"], options["action_dist"])
+        return _canonical.epic_canonical(mdp, reward, options["state_dist"], options["action_dist"])
     if method == "dard":
-        return _dard_canonical(mdp, reward, options["action_dist"])
+        return _canonical.dard_canonical(mdp, reward, options["action_dist"])
     if method == "val":
         return _val_canonical(mdp, reward, options["policy"])
     return _minimal_canonical(mdp, reward)
-
-
-def _epic_canonical(mdp, reward, state_dist, action_dist):
-    gamma = mdp.gamma.astype(reward.dtype)
-    mean_next = jnp.sum(reward * (action_dist[:, None] * state_dist[None, :]), axis=(-2, -1))
-    overall = jnp.sum(mean_next * state_dist, axis=-1)
-    return (
-        reward
-        + gamma * mean_next[..., None, None, :]
-        - mean_next[..., :, None, None]
-        - gamma * overall[..., None, None, None]
-    )
-
-
-def _dard_canonical(mdp, reward, action_dist):
-    gamma = mdp.gamma.astype(reward.dtype)
-    transitions = mdp.transitions.astype(reward.dtype)
-    # u(x) = E_{A, S'~T(x,A)} R(x, A, S')
-    mean_next = jnp.sum(_expected_reward(transitions, reward) * action_dist, axis=-1)
-    # Σ_A D_A (T_A R_A T_Aᵀ)(s, s'): two |S|³ products per action, never an |S|⁴ tensor.
-    step = jnp.einsum("sax,...xay->...asy", transitions, reward, precision=HIGHEST)
-    between = jnp.einsum("...asy,tay,a->...st", step, transitions, action_dist, precision=HIGHEST)
-    return (
-        reward
-        + gamma * mean_next[..., None, None, :]
-        - mean_next[..., :, None, None]
-        - gamma * between[..., :, None, :]
-    )
 
 
 def _val_canonical(mdp, reward, policy):
@@ -211,9 +196,11 @@ def _val_factors(mdp, reward, policy):
     """VAL as ``c(s, a)·g(s, a, s')``: the levelled expected reward and ``g = 1``."""
     transitions = mdp.transitions.astype(reward.dtype)
     gamma = mdp.gamma.astype(reward.dtype)
-    values = _policy_evaluation(mdp, reward, policy)
+    values = _kernels.policy_evaluation(mdp, reward, policy)
     next_value = jnp.einsum("sat,...t->...sa", transitions, values, precision=HIGHEST)
-    levelled = _expected_reward(transitions, reward) - values[..., :, None] + gamma * next_value
+    levelled = (
+        _kernels.expected_reward(transitions, reward) - values[..., :, None] + gamma * next_value
+    )
     # Rewards for acting in a terminal state never count: they are not part of the task.
     levelled = jnp.where(mdp.terminal[:, None], 0, levelled)
     return levelled, jnp.ones_like(transitions)
@@ -232,7 +219,7 @@ def _minimal_factors(mdp, reward):
     # span, so they get weight 0 in the fit and are 0 in the result.
     row_weight = jnp.where(mdp.terminal[:, None], 0, 1 / row_norm)
     project = _expected_shaping_projection(mdp, row_weight)
-    _, levelled = project(_expected_reward(transitions, reward))
+    _, levelled = project(_kernels.expected_reward(transitions, reward))
     levelled = jnp.where(mdp.terminal[:, None], 0, levelled)
     # The shortest reward over s' with expectation c is c·T(·|s, a)/‖T(·|s, a)‖².
     return levelled, transitions / row_norm[..., None]
@@ -266,50 +253,6 @@ def _expected_shaping_projection(mdp, row_weight):
 # Standardisation and distances between canonical rewards.
 
 
-def _zero_tolerance(*dtypes) -> float:
-    # Canonicalising pure shaping leaves rounding noise of a few hundred ulps of the least
-    # precise input: a float32 reward is only float32-exact shaping on a float64 MDP.
-    return 1e3 * max(float(jnp.finfo(dtype).eps) for dtype in dtypes)
-
-
-def _flat(array):
-    """``[..., S, A, S']`` as ``[..., S·A·S']``: reductions over one axis run faster."""
-    return array.reshape(*array.shape[:-3], -1)
-
-
-def _weighted_sum(flat, weights):
-    """``Σ_k w_k x_k`` over the last axis, as a matrix-vector product (full precision)."""
-    return jnp.einsum("...k,k->...", flat, weights, precision=HIGHEST)
-
-
-def _pearson_standardise(canonical, reward, weights):
-    """``[..., S·A·S']`` centred, unit weighted L2 norm; zero canonical rewards stay zero."""
-    flat, flat_weights = _flat(canonical), weights.reshape(-1)
-    centred = flat - _weighted_sum(flat, flat_weights)[..., None]
-    norm = jnp.sqrt(_weighted_sum(centred**2, flat_weights))
-    reward_size = jnp.sqrt(_weighted_sum(_flat(reward) ** 2, flat_weights))
-    zero = norm <= _zero_tolerance(canonical.dtype, reward.dtype, weights.dtype) * reward_size
-    return jnp.where(zero[..., None], 0, centred / jnp.where(zero, 1, norm)[..., None])
-
-
-def _norm(flat, order):
-    """The ``order`` norm (1, 2 or ∞) over the last axis."""
-    if order == 1:
-        return jnp.sum(jnp.abs(flat), axis=-1)
-    if order == 2:
-        return jnp.sqrt(jnp.sum(flat**2, axis=-1))
-    return jnp.max(jnp.abs(flat), axis=-1)
-
-
-def _starc_standardise(canonical, reward, order, mdp_dtype):
-    """``[..., S·A·S']`` scaled to unit ``order`` norm; zero canonical rewards stay zero."""
-    flat = _flat(canonical)
-    norm = _norm(flat, order)
-    size = _norm(_flat(reward), order)
-    zero = norm <= _zero_tolerance(canonical.dtype, reward.dtype, mdp_dtype) * size
-    return jnp.where(zero[..., None], 0, flat / jnp.where(zero, 1, norm)[..., None])
-
-
 def epic(mdp: TabularMDP, reward_a, reward_b, *, state_dist=None, action_dist=None) -> jax.Array:
     """EPIC distance (Gleave et al., ICLR 2021), in ``[0, 1]``, batch dimensions broadcast.
 
@@ -331,8 +274,8 @@ def dard(mdp: TabularMDP, reward_a, reward_b, *, action_dist=None) -> jax.Array:
 
 
 def _pearson_distance(mdp, reward_a, reward_b, method, state_dist, action_dist):
-    reward_a = check_reward(mdp, reward_a, "reward_a")
-    reward_b = check_reward(mdp, reward_b, "reward_b")
+    reward_a = check_reward(mdp, reward_a, name="reward_a")
+    reward_b = check_reward(mdp, reward_b, name="reward_b")
     _broadcastable(reward_a, reward_b)
     if method == "dard":
         batch = jnp.broadcast_shapes(reward_a.shape[:-3], reward_b.shape[:-3])
@@ -353,9 +296,13 @@ def _pearson_weights(mdp, method, options):
 
 @partial(jax.jit, static_argnames=("method",))
 def _pearson_kernel(mdp, reward_a, reward_b, method, options, weights):
-    unit_a = _pearson_standardise(_canonicalize(mdp, reward_a, method, options), reward_a, weights)
-    unit_b = _pearson_standardise(_canonicalize(mdp, reward_b, method, options), reward_b, weights)
-    return 0.5 * jnp.sqrt(_weighted_sum((unit_a - unit_b) ** 2, weights.reshape(-1)))
+    unit_a = _canonical.pearson_standardise(
+        _canonicalize(mdp, reward_a, method, options), reward_a, weights
+    )
+    unit_b = _canonical.pearson_standardise(
+        _canonicalize(mdp, reward_b, method, options), reward_b, weights
+    )
+    return 0.5 * jnp.sqrt(_canonical.weighted_sum((unit_a - unit_b) ** 2, weights.reshape(-1)))
 
 
 def starc(
@@ -376,8 +323,8 @@ def starc(
     transitions ``(s, a, s')``; ``norm``/``metric`` take 1, 2 or ``inf``; ``metric``
     defaults to ``norm``. With L2, ``d(R, −R) = 2`` and ``d(R, c·shape(R)) = 0``.
     """
-    reward_a = check_reward(mdp, reward_a, "reward_a")
-    reward_b = check_reward(mdp, reward_b, "reward_b")
+    reward_a = check_reward(mdp, reward_a, name="reward_a")
+    reward_b = check_reward(mdp, reward_b, name="reward_b")
     _broadcastable(reward_a, reward_b)
     norm, metric = _order("norm", norm), _order("metric", norm if metric is None else metric)
     options = _canonical_options(mdp, canonical, None, None, policy)
@@ -389,12 +336,12 @@ def _starc_kernel(mdp, reward_a, reward_b, method, options, norm, metric):
     if method in _FACTORED:
         unit_a, weights = _starc_factored_units(mdp, reward_a, method, options, norm)
         unit_b, _ = _starc_factored_units(mdp, reward_b, method, options, norm)
-        return _weighted_norm(unit_a - unit_b, weights[metric], metric)
+        return _canonical.weighted_norm(unit_a - unit_b, weights[metric], metric)
     canonical_a = _canonicalize(mdp, reward_a, method, options)
     canonical_b = _canonicalize(mdp, reward_b, method, options)
-    unit_a = _starc_standardise(canonical_a, reward_a, norm, mdp.dtype)
-    unit_b = _starc_standardise(canonical_b, reward_b, norm, mdp.dtype)
-    return _norm(unit_a - unit_b, metric)
+    unit_a = _canonical.starc_standardise(canonical_a, reward_a, norm, mdp.dtype)
+    unit_b = _canonical.starc_standardise(canonical_b, reward_b, norm, mdp.dtype)
+    return _canonical.norm(unit_a - unit_b, metric)
 
 
 #: STARC's own canonicalisations have the form c(s, a)·g(s, a, s') with g fixed per MDP.
@@ -419,26 +366,18 @@ def _starc_factored_units(mdp, reward, method, options, order):
         np.inf: profile.max(-1).reshape(-1),
     }
     flat = levelled.reshape(*levelled.shape[:-2], -1)
-    norm = _weighted_norm(flat, weights[order], order)
-    size = _norm(_flat(reward), order)
-    zero = norm <= _zero_tolerance(levelled.dtype, reward.dtype, mdp.dtype) * size
+    norm = _canonical.weighted_norm(flat, weights[order], order)
+    size = _canonical.norm(_canonical.flat(reward), order)
+    zero = norm <= _kernels.zero_tolerance(levelled.dtype, reward.dtype, mdp.dtype) * size
     return jnp.where(zero[..., None], 0, flat / jnp.where(zero, 1, norm)[..., None]), weights
 
 
-def _weighted_norm(flat, weights, order):
-    """``(Σ_k w_k |x_k|^p)^(1/p)`` over the last axis for p = 1, 2; ``max_k w_k |x_k|`` for ∞."""
-    if order == 1:
-        return _weighted_sum(jnp.abs(flat), weights)
-    if order == 2:
-        return jnp.sqrt(_weighted_sum(flat**2, weights))
-    return jnp.max(weights * jnp.abs(flat), axis=-1)
-
-
+@_deprecation.positional_options("method")
 def pairwise(
     mdp: TabularMDP,
     rewards,
-    method: Literal["epic", "dard", "starc"] = "epic",
     *,
+    method: Literal["epic", "dard", "starc"] = "epic",
     chunk_size: int | None = None,
     devices=None,
     **options,
@@ -454,7 +393,7 @@ def pairwise(
     device; an integer ``n``: the first ``n``; or a list) splits the rewards across
     devices with ``jax.sharding``; the matrix is the same.
     """
-    rewards = check_reward(mdp, rewards, "rewards")
+    rewards = check_reward(mdp, rewards, name="rewards")
     if rewards.ndim != 4:
         raise ValueError(
             f"rewards must have shape [N, S, A, S'] (one batch dimension), got {rewards.shape}; "
@@ -495,7 +434,7 @@ def _pairwise_matrix(mdp, rewards, method, chunk_size, options):
 def _pairwise_pearson(mdp, rewards, method, options, weights, chunk_size):
     # Zero detection follows the least precise input (float32 rewards on a float64 MDP
     # are shaping only to float32 rounding); the arithmetic uses the most precise.
-    tolerance = _zero_tolerance(rewards.dtype, weights.dtype)
+    tolerance = _kernels.zero_tolerance(rewards.dtype, weights.dtype)
     dtype = jnp.result_type(rewards, weights, mdp.transitions)
     rewards, weights = rewards.astype(dtype), weights.astype(dtype)
     column_weights = jnp.sqrt(weights.reshape(-1))
@@ -506,7 +445,7 @@ def _pairwise_pearson(mdp, rewards, method, options, weights, chunk_size):
         def centred(reward):
             canonical = _canonicalize(mdp, reward, method, options)
             mean = jnp.sum(weights * canonical, axis=(-3, -2, -1), keepdims=True)
-            return _flat(canonical - mean)
+            return _canonical.flat(canonical - mean)
 
         gram = _gram(jax.lax.map(centred, rewards, batch_size=chunk_size), column_weights)
     # Units are centred / norm: the norms come from the Gram diagonal and the division is
@@ -559,7 +498,7 @@ def _epic_gram(mdp, rewards, options, column_weights, block: int = 4096):
             - gamma * overall[:, None]
         )
 
-    return _blocked_gram(canonical, _flat(rewards), column_weights, block)
+    return _blocked_gram(canonical, _canonical.flat(rewards), column_weights, block)
 
 
 def _blocked_gram(transform, flat, column_weights, block):
@@ -591,7 +530,7 @@ def _pairwise_starc(mdp, rewards, method, options, norm, metric, chunk_size):
 
         def standardise(reward):
             canonical = _canonicalize(mdp, reward, method, options)
-            return _starc_standardise(canonical, reward, norm, mdp.dtype)
+            return _canonical.starc_standardise(canonical, reward, norm, mdp.dtype)
 
         units = jax.lax.map(standardise, rewards, batch_size=chunk_size)  # [N, S·A·S']
         weights = jnp.ones(units.shape[-1], units.dtype)
@@ -600,7 +539,9 @@ def _pairwise_starc(mdp, rewards, method, options, norm, metric, chunk_size):
         squared = jnp.diag(gram)
         return jnp.sqrt(jnp.maximum(squared[:, None] + squared[None, :] - 2 * gram, 0))
     return jax.lax.map(
-        lambda row: _weighted_norm(row - units, weights, metric), units, batch_size=chunk_size
+        lambda row: _canonical.weighted_norm(row - units, weights, metric),
+        units,
+        batch_size=chunk_size,
     )
 
 
@@ -616,8 +557,8 @@ def regret(mdp: TabularMDP, true_reward, proxy_reward) -> jax.Array:
     ``J`` the expected discounted return from ``mdp.initial``. 0 when every policy
     has the same true return. Batch dimensions broadcast.
     """
-    true_reward = check_reward(mdp, true_reward, "true_reward")
-    proxy_reward = check_reward(mdp, proxy_reward, "proxy_reward")
+    true_reward = check_reward(mdp, true_reward, name="true_reward")
+    proxy_reward = check_reward(mdp, proxy_reward, name="proxy_reward")
     _broadcastable(true_reward, proxy_reward)
     proxy_policy = optimal_policy(mdp, proxy_reward)
     achieved = policy_return(mdp, true_reward, proxy_policy)
@@ -632,9 +573,7 @@ def regret(mdp: TabularMDP, true_reward, proxy_reward) -> jax.Array:
             "negative true reward. Use gamma < 1 for this comparison."
         ) from error
     worst = -jnp.einsum("s,...s->...", start, lowest)
-    span = best - worst
-    flat = span <= _zero_tolerance(span.dtype) * jnp.maximum(jnp.abs(best), jnp.abs(worst))
-    return jnp.where(flat, 0, jnp.clip((best - achieved) / jnp.where(flat, 1, span), 0, 1))
+    return _kernels.normalised_regret(best, worst, achieved)
 
 
 @partial(
@@ -675,13 +614,13 @@ def same_policy_ordering(
     are equivalent (scale 1).
 
     Example:
-        >>> mdp, reward = rv.envs.random_mdp(0, 5, 2)
+        >>> mdp, reward = rv.envs.random_mdp(5, 2, seed=0)
         >>> shaped = rv.shaping.potential_shaping(mdp, 3 * reward, jnp.arange(5.0))
         >>> bool(rv.distances.same_policy_ordering(mdp, reward, shaped))
         True
     """
-    reward_a = check_reward(mdp, reward_a, "reward_a")
-    reward_b = check_reward(mdp, reward_b, "reward_b")
+    reward_a = check_reward(mdp, reward_a, name="reward_a")
+    reward_b = check_reward(mdp, reward_b, name="reward_b")
     _broadcastable(reward_a, reward_b)
     dtype = jnp.result_type(reward_a, reward_b)
     if tol is None:
@@ -696,8 +635,8 @@ def _same_policy_ordering(mdp, reward_a, reward_b, counted, tol):
     transitions = mdp.transitions.astype(dtype)
     row_weight = jnp.broadcast_to(counted[:, None], (mdp.n_states, mdp.n_actions)).astype(dtype)
     row_weight = row_weight / jnp.sum(row_weight)
-    expected_a = _expected_reward(transitions, reward_a.astype(dtype))
-    expected_b = _expected_reward(transitions, reward_b.astype(dtype))
+    expected_a = _kernels.expected_reward(transitions, reward_a.astype(dtype))
+    expected_b = _kernels.expected_reward(transitions, reward_b.astype(dtype))
 
     def inner(x, y):
         return jnp.sum(row_weight * x * y, axis=(-2, -1))
@@ -754,19 +693,18 @@ def npec(mdp: TabularMDP, reward_a, reward_b, *, weights=None) -> jax.Array:
     when one reward is pure shaping: ``NPEC(R, shaping) = 0`` but ``NPEC(shaping, R) = 1``.
 
     Example:
-        >>> mdp, reward = rv.envs.random_mdp(0, 5, 2)
+        >>> mdp, reward = rv.envs.random_mdp(5, 2, seed=0)
         >>> float(rv.distances.npec(mdp, reward, 2 * reward))
         0.0
     """
-    reward_a = check_reward(mdp, reward_a, "reward_a")
-    reward_b = check_reward(mdp, reward_b, "reward_b")
+    reward_a = check_reward(mdp, reward_a, name="reward_a")
+    reward_b = check_reward(mdp, reward_b, name="reward_b")
     _broadcastable(reward_a, reward_b)
-    weights = transition_weights(mdp, weights)
-    fit = _fit_potential(mdp, reward_a, reward_b, weights, fit_scale=True)
+    fit = fit_potential(mdp, reward_a, reward_b, weights=weights, fit_scale=True)
     # D(0, R_b): what is left of R_b once its best potential shaping is removed.
-    baseline = _fit_potential(
-        mdp, jnp.zeros(reward_b.shape[-3:], reward_b.dtype), reward_b, weights, fit_scale=False
-    ).residual
+    zero = jnp.zeros(reward_b.shape[-3:], reward_b.dtype)
+    baseline = fit_potential(mdp, zero, reward_b, weights=weights, fit_scale=False).residual
+    weights = transition_weights(mdp, weights)
     size = jnp.sqrt(jnp.sum(weights * reward_b**2, axis=(-3, -2, -1)))
     # A pure-shaping R_b leaves only rounding noise (below 1 eps of ‖R_b‖ on random MDPs
     # up to |S| = 64 and γ = 0.999 in float32); the ratio of two noises would be
@@ -795,8 +733,8 @@ def erc(
     Returns ½ when exactly one reward gives every sampled episode the same return,
     0 when both do.
     """
-    reward_a = check_reward(mdp, reward_a, "reward_a")
-    reward_b = check_reward(mdp, reward_b, "reward_b")
+    reward_a = check_reward(mdp, reward_a, name="reward_a")
+    reward_b = check_reward(mdp, reward_b, name="reward_b")
     if reward_a.shape != reward_b.shape:
         raise ValueError(
             f"reward_a and reward_b must have the same shape for erc, got {reward_a.shape} "
@@ -808,14 +746,14 @@ def erc(
     episodes, horizon = int(episodes), int(horizon)
     if episodes < 2 or horizon < 1:
         raise ValueError("erc needs episodes >= 2 and horizon >= 1.")
-    key = jax.random.key(int(seed)) if isinstance(seed, int | np.integer) else seed
+    key = _checks.key("seed", seed)
     returns_a, returns_b = _sampled_returns(mdp, reward_a, reward_b, policy, key, episodes, horizon)
     dtype = returns_a.dtype
     stacked = jnp.stack([returns_a, returns_b])  # [2, ..., episodes]
     centred = stacked - stacked.mean(axis=-1, keepdims=True)
     norm = jnp.sqrt(jnp.sum(centred**2, axis=-1, keepdims=True))
     scale = jnp.max(jnp.abs(stacked), axis=-1, keepdims=True)
-    zero = norm <= _zero_tolerance(dtype) * jnp.sqrt(episodes) * scale
+    zero = norm <= _kernels.zero_tolerance(dtype) * jnp.sqrt(episodes) * scale
     units = jnp.where(zero, 0, centred / jnp.where(zero, 1, norm))
     return 0.5 * jnp.sqrt(jnp.sum((units[0] - units[1]) ** 2, axis=-1))
 

@@ -7,15 +7,26 @@ vectorised numpy; nothing here solves anything.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from functools import partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rewardviz import _checks
+from rewardviz import _checks, _deprecation, _kernels
 from rewardviz.mdp import TabularMDP
+
+__all__ = [
+    "GRID_ACTIONS",
+    "chain",
+    "from_gymnasium",
+    "gridworld",
+    "random_mdp",
+    "random_reward",
+    "stay_switch",
+    "steps_to_goal",
+]
 
 #: Gridworld actions and their (row, col) moves, in action-index order.
 GRID_ACTIONS = ("up", "right", "down", "left")
@@ -166,7 +177,8 @@ def chain(
     return mdp, jnp.asarray(reward, dtype=mdp.dtype)
 
 
-def stay_switch(gamma: float = 0.9) -> tuple[TabularMDP, jax.Array]:
+@_deprecation.positional_options("gamma")
+def stay_switch(*, gamma: float = 0.9) -> tuple[TabularMDP, jax.Array]:
     """Two states, actions stay and switch; reward 1 only on the transition 0 → 1.
 
     A fixture with closed forms: ``Q*(0, switch) = 1/(1−γ²)``,
@@ -182,11 +194,28 @@ def stay_switch(gamma: float = 0.9) -> tuple[TabularMDP, jax.Array]:
     return mdp, jnp.asarray(reward, dtype=mdp.dtype)
 
 
+def _seed_moved_last(function):
+    """Accept the old argument order ``random_mdp(seed, n_states, n_actions)`` for one release."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        if len(args) == 3 or (len(args) == 1 and "n_states" in kwargs):
+            _deprecation.warn(
+                "random_mdp(seed, n_states, n_actions)", "random_mdp(n_states, n_actions, seed=)"
+            )
+            seed, *rest = args
+            return function(*rest, seed=seed, **kwargs)
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+@_seed_moved_last
 def random_mdp(
-    seed: int | jax.Array,
     n_states: int,
     n_actions: int,
     *,
+    seed: int | jax.Array = 0,
     gamma: float = 0.9,
     n_successors: int | None = None,
     concentration: float = 1.0,
@@ -205,37 +234,50 @@ def random_mdp(
         raise ValueError(f"n_successors must lie in 1..{n_states}, got {n_successors}.")
     if not concentration > 0:
         raise ValueError(f"concentration must be positive, got {concentration}.")
-    transitions, reward = _random_dynamics(
-        _key(seed), float(concentration), (n_states, n_actions, n_states), n_successors
+    transitions, reward = _kernels.random_dynamics(
+        _checks.key("seed", seed),
+        float(concentration),
+        (n_states, n_actions, n_states),
+        n_successors,
     )
     mdp = TabularMDP(transitions, gamma=gamma)
     return mdp, reward.astype(mdp.dtype)
 
 
-@partial(jax.jit, static_argnames=("shape", "n_successors", "dtype"))
-def _random_dynamics(key, concentration, shape, n_successors, dtype=None):
-    """Dirichlet kernels on ``n_successors`` random successors, and normal rewards.
+def _seed_first(function):
+    """Accept the old argument order ``random_reward(seed, mdp, batch_shape)`` for one release."""
 
-    ``dtype`` (default: JAX's default float) is the precision of the draws.
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        if (
+            len(args) >= 2
+            and not isinstance(args[0], TabularMDP)
+            and isinstance(args[1], TabularMDP)
+        ):
+            _deprecation.warn(
+                "random_reward(seed, mdp, batch_shape)", "random_reward(mdp, seed=, batch_shape=)"
+            )
+            seed, mdp, *rest = args
+            moved = dict(zip(("batch_shape",), rest, strict=False))
+            return function(mdp, seed=seed, **moved, **kwargs)
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+@_seed_first
+def random_reward(
+    mdp: TabularMDP, *, seed: int | jax.Array = 0, batch_shape: Sequence[int] = ()
+) -> jax.Array:
+    """Standard normal rewards ``[*batch_shape, S, A, S']`` drawn from ``seed`` (an int or a key).
+
+    Example:
+        >>> mdp, _ = rv.envs.chain(4)
+        >>> rv.envs.random_reward(mdp, seed=1, batch_shape=(3,)).shape
+        (3, 4, 2, 4)
     """
-    dtype = jnp.result_type(float) if dtype is None else dtype
-    support_key, weight_key, reward_key = jax.random.split(key, 3)
-    weights = jax.random.gamma(weight_key, concentration, shape, dtype)
-    support = jnp.ones(shape, bool)
-    if n_successors is not None:
-        noise = jax.random.uniform(support_key, shape, dtype)
-        cutoff = jnp.sort(noise, axis=-1)[..., -int(n_successors)][..., None]
-        support = noise >= cutoff
-    weights = jnp.where(support, weights, 0.0)
-    # A row whose gamma draws all underflow (tiny concentration) becomes uniform on its support.
-    weights = jnp.where(weights.sum(-1, keepdims=True) > 0, weights, support)
-    return weights / weights.sum(-1, keepdims=True), jax.random.normal(reward_key, shape, dtype)
-
-
-def random_reward(seed: int | jax.Array, mdp: TabularMDP, batch_shape: Sequence[int] = ()):
-    """Standard normal rewards ``[*batch_shape, S, A, S']``."""
     shape = (*tuple(batch_shape), mdp.n_states, mdp.n_actions, mdp.n_states)
-    return jax.random.normal(_key(seed), shape, dtype=mdp.dtype)
+    return jax.random.normal(_checks.key("seed", seed), shape, dtype=mdp.dtype)
 
 
 def steps_to_goal(mdp: TabularMDP) -> np.ndarray:
@@ -370,9 +412,3 @@ def _parse_layout(layout: Sequence[str]) -> np.ndarray:
             "'S' start, 'G' goal, 'L' lava, 'C' cliff."
         )
     return grid
-
-
-def _key(seed) -> jax.Array:
-    if isinstance(seed, int | np.integer):
-        return jax.random.key(int(seed))
-    return seed

@@ -14,9 +14,10 @@ in a few jitted calls (one per chunk of environments), exactly:
   environment and shared by all its rewards.
 - The minimal canonicalisation is the closed-form projection of
   :mod:`rewardviz.distances`, not a gradient-descent approximation.
-- Optimal values come from policy iteration with exact linear solves, which ends in a
-  handful of iterations on these MDPs where value iteration would need hundreds of sweeps
-  to reach the same accuracy.
+- Optimal values come from policy iteration with exact linear solves (the kernel of
+  :func:`rewardviz.solve.policy_iteration`), which ends in a handful of iterations on
+  these MDPs where value iteration would need hundreds of sweeps to reach the same
+  accuracy; regrets are normalised as in :func:`rewardviz.distances.regret`.
 
 Environments (the generator, documented because results depend on it): environment
 ``e`` draws from ``jax.random.fold_in(jax.random.key(seed), e)`` (independent streams;
@@ -43,20 +44,19 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from rewardviz.distances import (
-    _dard_canonical,
-    _epic_canonical,
-    _norm,
-    _pearson_standardise,
-    _starc_standardise,
-    _weighted_norm,
-    _weighted_sum,
-    _zero_tolerance,
-)
-from rewardviz.envs import _random_dynamics
+from rewardviz import _bootstrap, _canonical, _checks, _deprecation, _kernels
 from rewardviz.mdp import TabularMDP
-from rewardviz.rewards import HIGHEST, _expected_reward
-from rewardviz.solve import DEFAULT_TIE_TOLERANCE, _continuation, _greedy
+from rewardviz.rewards import HIGHEST
+from rewardviz.solve import DEFAULT_TIE_TOLERANCE
+
+__all__ = [
+    "ORDERS",
+    "STUDY_CANONICALS",
+    "STUDY_MEMORY",
+    "InterpolationStudy",
+    "distance_names",
+    "interpolation_study",
+]
 
 #: Canonicalisations of the study; ``"none"`` standardises the raw reward.
 STUDY_CANONICALS = ("none", "epic", "dard", "val", "minimal")
@@ -83,7 +83,7 @@ class InterpolationStudy:
         transitions: ``[n_envs, S, A, S']`` transition kernels.
         rewards: ``[n_envs, n_rewards, 2, S, A, S']`` the endpoints ``R1``, ``R2`` of each pair.
         gamma: the discount of every environment.
-        seed: the seed everything was drawn from.
+        seed: the seed everything was drawn from (an integer or a ``jax.random`` key).
         distances: the distance column names, in column order.
     """
 
@@ -91,27 +91,34 @@ class InterpolationStudy:
     transitions: np.ndarray
     rewards: np.ndarray
     gamma: float
-    seed: int
+    seed: int | jax.Array
     distances: tuple[str, ...]
 
     def mdp(self, env: int) -> TabularMDP:
         """Environment ``env`` as a :class:`~rewardviz.mdp.TabularMDP` (uniform start)."""
         return TabularMDP(self.transitions[int(env)], gamma=self.gamma)
 
+    def to_frame(self) -> pd.DataFrame:
+        """The tidy per-point table (:attr:`frame`)."""
+        return self.frame
+
+    @_deprecation.renamed_keywords(level="confidence")
     def summary(
         self,
         regret: str = "regret_forward",
         *,
         n_bootstrap: int = 200,
-        level: float = 0.95,
-        seed: int = 0,
+        confidence: float = 0.95,
+        seed: int | jax.Array = 0,
     ) -> pd.DataFrame:
         """Spearman rank correlation of each distance with ``regret``, with a bootstrap interval.
 
-        The correlation is taken over all points. The interval is a percentile interval
-        of ``n_bootstrap`` cluster-bootstrap resamples of whole environments (points of
-        one environment share its dynamics and reward pairs, so they are not
-        independent). Ties get mid-ranks, as in :func:`scipy.stats.spearmanr`.
+        The correlation is taken over all points. The interval is a ``confidence``
+        percentile interval of ``n_bootstrap`` cluster-bootstrap resamples of whole
+        environments (points of one environment share its dynamics and reward pairs, so
+        they are not independent), drawn by the package's one bootstrap
+        (``rewardviz._bootstrap``, seeded by ``seed``, an integer or a ``jax.random`` key).
+        Ties get mid-ranks, as in :func:`scipy.stats.spearmanr`.
 
         Returns:
             A DataFrame indexed by distance with columns ``spearman``, ``low``, ``high``,
@@ -122,23 +129,23 @@ class InterpolationStudy:
             raise ValueError(
                 f"regret must be 'regret_forward' or 'regret_backward', got {regret!r}."
             )
-        if int(n_bootstrap) < 1:
-            raise ValueError(f"n_bootstrap must be a positive integer, got {n_bootstrap}.")
-        if not 0 < level < 1:
-            raise ValueError(f"level must lie strictly between 0 and 1, got {level}.")
+        n_bootstrap = _checks.positive_int("n_bootstrap", n_bootstrap)
+        confidence = _checks.in_range("confidence", confidence, 0.0, 1.0)
+        if confidence in (0.0, 1.0):
+            raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}.")
         envs = self.frame["env"].to_numpy()
         n_envs = int(envs.max()) + 1
-        draws = np.random.default_rng(seed).integers(0, n_envs, (int(n_bootstrap), n_envs))
-        counts = np.zeros((int(n_bootstrap), n_envs))
-        np.add.at(counts, (np.arange(int(n_bootstrap))[:, None], draws), 1)
+        counts = _bootstrap.resample_counts(_checks.seed_int("seed", seed), n_envs, n_bootstrap)
         weights = np.vstack([np.ones((1, len(envs))), counts[:, envs]])  # row 0: the data
         target = _weighted_ranks(self.frame[regret].to_numpy(), weights)
+        tail = (1 - confidence) / 2
         rows = {}
         for name in self.distances:
             correlations = _weighted_pearson(
                 _weighted_ranks(self.frame[name].to_numpy(), weights), target, weights
             )
-            tail = (1 - level) / 2
+            # nanquantile: a resample of environments where a distance happens to be
+            # constant has no correlation; it is left out rather than spoiling the interval.
             low, high = np.nanquantile(correlations[1:], [tail, 1 - tail])
             rows[name] = (correlations[0], low, high)
         table = pd.DataFrame.from_dict(rows, orient="index", columns=["spearman", "low", "high"])
@@ -159,18 +166,22 @@ class InterpolationStudy:
         )
 
 
+@_deprecation.positional_options(
+    "n_envs", "n_rewards", "steps", "n_states", "n_actions", "gamma", "seed",
+    "canonicals", "norms", "metrics",
+)  # fmt: skip
 def interpolation_study(
+    *,
     n_envs: int = 128,
     n_rewards: int = 8,
     steps: int = 16,
     n_states: int = 32,
     n_actions: int = 4,
     gamma: float = 0.95,
-    seed: int = 0,
+    seed: int | jax.Array = 0,
     canonicals: Sequence[str] = STUDY_CANONICALS,
     norms: Sequence[str] = tuple(ORDERS),
     metrics: Sequence[str] = tuple(ORDERS),
-    *,
     n_successors: int | None = 4,
     concentration: float = 1.0,
     chunk_size: int | None = None,
@@ -204,7 +215,7 @@ def interpolation_study(
         n_envs, n_rewards, steps: environments, reward pairs per environment, points per
             pair (``steps ≥ 2``: ``t = 0`` and ``t = 1`` are included).
         n_states, n_actions, gamma: size and discount of every environment (``γ < 1``).
-        seed: integer seed; the same seed gives the same study.
+        seed: an integer or a ``jax.random`` key; the same seed gives the same study.
         canonicals, norms, metrics: the combinations to compute (all by default: 45
             STARC distances plus ``"epic-pearson"``).
         n_successors: states each ``(s, a)`` can reach (``None``: all, a dense kernel).
@@ -222,25 +233,27 @@ def interpolation_study(
             time and memory.
 
     Example:
-        >>> study = rv.experiments.interpolation_study(4, 2, 5, 6, 2, progress=False)
+        >>> study = rv.experiments.interpolation_study(
+        ...     n_envs=4, n_rewards=2, steps=5, n_states=6, n_actions=2, progress=False)
         >>> study.frame[["val-l2-l2", "regret_forward"]].shape
         (40, 2)
     """
-    n_envs = _positive("n_envs", n_envs)
-    n_rewards = _positive("n_rewards", n_rewards)
-    steps = _positive("steps", steps, minimum=2)
-    n_states = _positive("n_states", n_states)
-    n_actions = _positive("n_actions", n_actions)
+    n_envs = _checks.positive_int("n_envs", n_envs)
+    n_rewards = _checks.positive_int("n_rewards", n_rewards)
+    steps = _checks.positive_int("steps", steps, minimum=2)
+    n_states = _checks.positive_int("n_states", n_states)
+    n_actions = _checks.positive_int("n_actions", n_actions)
     gamma = float(gamma)
     if not 0 <= gamma < 1:
         raise ValueError(
             f"gamma must lie in [0, 1), got {gamma}: the random environments have no "
             "terminal states, so returns with gamma = 1 are infinite sums."
         )
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an integer, got {seed!r}.")
+    root = _checks.key("seed", seed)
+    if isinstance(seed, int | np.integer):
+        seed = int(seed)
     if n_successors is not None:
-        n_successors = _positive("n_successors", n_successors)
+        n_successors = _checks.positive_int("n_successors", n_successors)
         if n_successors > n_states:
             raise ValueError(
                 f"n_successors must lie in 1..n_states = 1..{n_states}, got {n_successors}."
@@ -251,12 +264,12 @@ def interpolation_study(
     norms = _choices("norms", norms, tuple(ORDERS))
     metrics = _choices("metrics", metrics, tuple(ORDERS))
     spec = (canonicals, tuple(ORDERS[n] for n in norms), tuple(ORDERS[m] for m in metrics))
-    names = distance_names(canonicals, norms, metrics)
+    names = distance_names(canonicals=canonicals, norms=norms, metrics=metrics)
     # The x64 flag decides the precision of every array JAX creates, the random draws
     # included, so the whole study runs under it rather than casting at the end.
     with jax.enable_x64(_study_dtype(dtype) == np.float64):
         return _run_study(
-            n_envs, n_rewards, steps, n_states, n_actions, gamma, int(seed), spec, names,
+            n_envs, n_rewards, steps, n_states, n_actions, gamma, seed, root, spec, names,
             n_successors, float(concentration), chunk_size, progress,
         )  # fmt: skip
 
@@ -275,13 +288,13 @@ def _study_dtype(dtype) -> np.dtype:
 
 
 def _run_study(
-    n_envs, n_rewards, steps, n_states, n_actions, gamma, seed, spec, names,
+    n_envs, n_rewards, steps, n_states, n_actions, gamma, seed, root, spec, names,
     n_successors, concentration, chunk_size, progress,
 ) -> InterpolationStudy:  # fmt: skip
     """:func:`interpolation_study` after validation, in the precision JAX is set to."""
 
     shape = (n_states, n_actions, n_states)
-    keys = jax.vmap(jax.random.fold_in, (None, 0))(jax.random.key(int(seed)), jnp.arange(n_envs))
+    keys = jax.vmap(jax.random.fold_in, (None, 0))(root, jnp.arange(n_envs))
     transitions, rewards = _draw(keys, concentration, shape, n_successors, n_rewards)
     # One validated MDP gives gamma, start and terminal leaves; every kernel is a proper
     # stochastic matrix by construction, so the stack is built without re-validating each.
@@ -294,7 +307,7 @@ def _run_study(
     if chunk_size is None:
         per_env = _ARRAYS_PER_ENV * n_rewards * steps * np.prod(shape) * transitions.itemsize
         chunk_size = int(max(1, min(n_envs, STUDY_MEMORY // per_env)))
-    chunk_size = _positive("chunk_size", chunk_size)
+    chunk_size = _checks.positive_int("chunk_size", chunk_size)
 
     from tqdm.auto import tqdm  # a core dependency; imported here to keep import light
 
@@ -332,7 +345,9 @@ def _run_study(
     )
 
 
+@_deprecation.positional_options("canonicals", "norms", "metrics")
 def distance_names(
+    *,
     canonicals: Sequence[str] = STUDY_CANONICALS,
     norms: Sequence[str] = tuple(ORDERS),
     metrics: Sequence[str] = tuple(ORDERS),
@@ -361,7 +376,7 @@ def _draw(keys, concentration, shape, n_successors, n_rewards):
 
     def draw(key):
         dynamics_key, reward_key = jax.random.split(key)
-        transitions, _ = _random_dynamics(
+        transitions, _ = _kernels.random_dynamics(
             dynamics_key, concentration, shape, n_successors, "float32"
         )
         transitions = transitions.astype(dtype)
@@ -447,7 +462,7 @@ def _environment(mdp, pairs, ts, spec, factor):
     # point's, so distances at t = 0 are 0 up to summation-order rounding (~1e-16).
     points = interpolate(pairs)
     flat_points = points.reshape(*points.shape[:2], -1)
-    expected = _expected_reward(mdp.transitions.astype(dtype), points)  # [P, T, S, A]
+    expected = _kernels.expected_reward(mdp.transitions.astype(dtype), points)  # [P, T, S, A]
     out = []
     for canonical in canonicals:
         if canonical in ("val", "minimal"):
@@ -460,32 +475,34 @@ def _environment(mdp, pairs, ts, spec, factor):
                 np.inf: profile.max(-1).reshape(-1),
             }
             for norm in norms:
-                size = _norm(flat_points, norm)
-                scale = _weighted_norm(levels, weights[norm], norm)
-                zero = scale <= _zero_tolerance(dtype) * size  # as rewardviz.distances
+                size = _canonical.norm(flat_points, norm)
+                scale = _canonical.weighted_norm(levels, weights[norm], norm)
+                zero = scale <= _kernels.zero_tolerance(dtype) * size  # as rewardviz.distances
                 units = jnp.where(zero[..., None], 0, levels / jnp.where(zero, 1, scale)[..., None])
                 for metric in metrics:
-                    out.append(_weighted_norm(units[:, :1] - units, weights[metric], metric))
+                    out.append(
+                        _canonical.weighted_norm(units[:, :1] - units, weights[metric], metric)
+                    )
             continue
         if canonical == "none":
             canonical_pairs = pairs
         elif canonical == "epic":
             uniform_states = jnp.full((n_states,), 1 / n_states, dtype)
             uniform_actions = jnp.full((n_actions,), 1 / n_actions, dtype)
-            canonical_pairs = _epic_canonical(mdp, pairs, uniform_states, uniform_actions)
+            canonical_pairs = _canonical.epic_canonical(mdp, pairs, uniform_states, uniform_actions)
         else:
             uniform_actions = jnp.full((n_actions,), 1 / n_actions, dtype)
-            canonical_pairs = _dard_canonical(mdp, pairs, uniform_actions)
+            canonical_pairs = _canonical.dard_canonical(mdp, pairs, uniform_actions)
         # Linear: canonicalise the endpoints once, interpolate the canonical rewards.
         canonical_points = interpolate(canonical_pairs)
         for norm in norms:
-            units = _starc_standardise(canonical_points, points, norm, mdp.dtype)
+            units = _canonical.starc_standardise(canonical_points, points, norm, mdp.dtype)
             for metric in metrics:
-                out.append(_norm(units[:, :1] - units, metric))
+                out.append(_canonical.norm(units[:, :1] - units, metric))
         if canonical == "epic":
             weights = jnp.full(pairs.shape[-3:], 1 / (n_states**2 * n_actions), dtype)
-            units = _pearson_standardise(canonical_points, points, weights)
-            squared = _weighted_sum((units[:, :1] - units) ** 2, weights.reshape(-1))
+            units = _canonical.pearson_standardise(canonical_points, points, weights)
+            squared = _canonical.weighted_sum((units[:, :1] - units) ** 2, weights.reshape(-1))
             out.append(0.5 * jnp.sqrt(squared))
     return jnp.stack(out)
 
@@ -493,7 +510,7 @@ def _environment(mdp, pairs, ts, spec, factor):
 def _expected_points(mdp, pairs, ts):
     """Expected rewards ``[P, T, S, A]`` of the points (0 in terminal states); t = 0 is R1's."""
     transitions = mdp.transitions.astype(pairs.dtype)
-    endpoints = jnp.where(~mdp.terminal[:, None], _expected_reward(transitions, pairs), 0)
+    endpoints = jnp.where(~mdp.terminal[:, None], _kernels.expected_reward(transitions, pairs), 0)
     t = ts[:, None, None]
     return (1 - t) * endpoints[:, None, 0] + t * endpoints[:, None, 1]
 
@@ -506,17 +523,9 @@ def _policy_iteration_chunk(mdps, pairs, ts, max_steps):
     def environment(mdp, pairs):
         expected = _expected_points(mdp, pairs, ts)
         signed = jnp.stack([-expected, expected])
-
-        def step(carry):
-            count, actions, _ = carry
-            actions, changed = _improve(mdp, signed, actions)
-            return count + 1, actions, changed
-
-        start = (jnp.asarray(0), jnp.argmax(signed, axis=-1), jnp.asarray(True))
-        _, actions, changed = jax.lax.while_loop(
-            lambda carry: carry[2] & (carry[0] < max_steps), step, start
-        )
-        return actions, ~changed
+        start = jnp.argmax(signed, axis=-1)
+        actions, _, settled = _kernels.policy_iteration(mdp, signed, start, max_steps)
+        return actions, settled
 
     actions, settled = jax.vmap(environment)(mdps, pairs)
     return actions, jnp.all(settled)
@@ -526,22 +535,33 @@ def _policy_iteration_chunk(mdps, pairs, ts, max_steps):
 def _regret_chunk(mdps, pairs, ts, actions):
     """Forward and backward regrets ``[E, 2, P, T]`` from optimal ``actions`` ``[E, 2, P, T, S]``."""
 
+    def optimal(mdp, expected, actions):
+        # Values of the optimal actions and the greedy policy with the ties of Q*, as
+        # rewardviz.solve.optimal_policy.
+        values, q = _kernels.deterministic_values(mdp, expected, actions)
+        return values, _kernels.greedy(q, DEFAULT_TIE_TOLERANCE.get(np.dtype(q.dtype), 1e-4))
+
     def environment(mdp, pairs, actions):
         expected = _expected_points(mdp, pairs, ts)
-        low, _ = _optimal_from(mdp, -expected, actions[0])
-        high, best_policy = _optimal_from(mdp, expected, actions[1])
-        best, worst = _start_value(mdp, high), -_start_value(mdp, low)  # [P, T]
+        low, _ = optimal(mdp, -expected, actions[0])
+        high, best_policy = optimal(mdp, expected, actions[1])
+        best = _kernels.start_value(mdp, high)  # [P, T]
+        worst = -_kernels.start_value(mdp, low)
         first_policy = best_policy[:, :1]  # optimal for R1 (t = 0), [P, 1, S, A]
-        forward = _start_value(
-            mdp, _evaluate(mdp, best_policy, jnp.broadcast_to(expected[:, :1], expected.shape))
+        first_reward = jnp.broadcast_to(expected[:, :1], expected.shape)
+        forward = _kernels.start_value(
+            mdp, _kernels.stochastic_values(mdp, best_policy, first_reward)
         )
-        backward = _start_value(
-            mdp, _evaluate(mdp, jnp.broadcast_to(first_policy, best_policy.shape), expected)
+        backward = _kernels.start_value(
+            mdp,
+            _kernels.stochastic_values(
+                mdp, jnp.broadcast_to(first_policy, best_policy.shape), expected
+            ),
         )
         return jnp.stack(
             [
-                _normalised(best[:, :1], worst[:, :1], forward),
-                _normalised(best, worst, backward),
+                _kernels.normalised_regret(best[:, :1], worst[:, :1], forward),
+                _kernels.normalised_regret(best, worst, backward),
             ]
         )
 
@@ -551,12 +571,11 @@ def _regret_chunk(mdps, pairs, ts, actions):
 def _solve_regrets(mdps, pairs, ts, max_steps: int = 200):
     """Regrets ``[E, 2, P, T]`` of a chunk by policy iteration (Howard 1960) to convergence.
 
-    Each step evaluates the deterministic policies exactly (linear solves) and switches
-    a state's action only where another is better by more than rounding (64 ulps of
-    ``max|Q|``), so values rise strictly and iteration ends after a handful of steps;
-    then ``V = V*`` to rounding, where value iteration would need hundreds
-    of sweeps for the same accuracy. The optimal policy, ties included, is then that of
-    :func:`rewardviz.solve.optimal_policy`.
+    The policy iteration of :func:`rewardviz.solve.policy_iteration`, vmapped over the
+    chunk's environments: a handful of exact evaluations where value iteration would need
+    hundreds of sweeps for the same accuracy. The optimal policy, ties included, is then
+    that of :func:`rewardviz.solve.optimal_policy`, and the regret is normalised as in
+    :func:`rewardviz.distances.regret`.
     """
     actions, settled = _policy_iteration_chunk(mdps, pairs, ts, max_steps)
     if not bool(settled):
@@ -565,85 +584,6 @@ def _solve_regrets(mdps, pairs, ts, max_steps: int = 200):
             "happen for gamma < 1. Please report the arguments that caused it."
         )
     return _regret_chunk(mdps, pairs, ts, actions)
-
-
-def _normalised(best, worst, achieved):
-    """``(best − achieved)/(best − worst)`` clipped to [0, 1]; 0 when all policies tie.
-
-    The rule of :func:`rewardviz.distances.regret`.
-    """
-    span = best - worst
-    flat = span <= _zero_tolerance(span.dtype) * jnp.maximum(jnp.abs(best), jnp.abs(worst))
-    return jnp.where(flat, 0, jnp.clip((best - achieved) / jnp.where(flat, 1, span), 0, 1))
-
-
-def _start_value(mdp, values):
-    start = mdp.initial.astype(values.dtype)
-    return jnp.einsum("s,...s->...", start, values, precision=HIGHEST)
-
-
-def _evaluate(mdp, policy, expected):
-    """``V^π`` ``[..., S]`` of stochastic policies ``[..., S, A]`` on expected rewards ``[..., S, A]``."""
-    system = _continuation(mdp, policy, expected.dtype)
-    policy_reward = jnp.sum(policy * expected, axis=-1)
-    return _dominant_solve(system, policy_reward)
-
-
-def _dominant_solve(system, rhs):
-    """``x`` with ``system·x = rhs`` (``[..., S, S]``, ``[..., S]``) by Gauss–Jordan elimination.
-
-    ``I − γP_π`` with ``γ < 1`` is strictly diagonally dominant by rows, so elimination
-    without pivoting is stable (Golub & Van Loan, Matrix Computations, §3.4.10). Written
-    with array operations rather than :func:`jax.numpy.linalg.solve`: XLA:CPU (jaxlib
-    0.10) intermittently deadlocks running many batched LAPACK solves under ``vmap``.
-    """
-    augmented = jnp.concatenate([system, rhs[..., None]], axis=-1)  # [..., S, S + 1]
-    rows = jnp.arange(system.shape[-1])
-
-    def eliminate(k, a):
-        pivot = jax.lax.dynamic_index_in_dim(a, k, axis=-2, keepdims=False)  # row k
-        pivot = pivot / jax.lax.dynamic_index_in_dim(pivot, k, axis=-1)
-        column = jax.lax.dynamic_index_in_dim(a, k, axis=-1)  # [..., S, 1]
-        return jnp.where(
-            (rows == k)[:, None], pivot[..., None, :], a - column * pivot[..., None, :]
-        )
-
-    # A loop, not unrolled: the same speed here and a fraction of the compilation time.
-    return jax.lax.fori_loop(0, system.shape[-1], eliminate, augmented)[..., -1]
-
-
-def _q_of(mdp, expected, actions):
-    """``V^π`` ``[..., S]`` and ``Q^π`` ``[..., S, A]`` of deterministic ``actions`` ``[..., S]``.
-
-    Gathers and plain matrix products instead of the batched contractions of
-    :mod:`rewardviz.solve`, which XLA:CPU runs several times slower under ``vmap``.
-    """
-    dtype = expected.dtype
-    n_states = mdp.n_states
-    live = ~mdp.terminal
-    continuing = mdp.transitions.astype(dtype) * live[:, None, None] * live[None, None, :]
-    chosen = continuing[jnp.arange(n_states), actions]  # T(·|s, π(s)), [..., S, S]
-    system = jnp.eye(n_states, dtype=dtype) - mdp.gamma.astype(dtype) * chosen  # [..., S, S]
-    policy_reward = jnp.take_along_axis(expected, actions[..., None], axis=-1)[..., 0]
-    values = _dominant_solve(system, policy_reward)
-    following = jnp.matmul(values, continuing.reshape(-1, n_states).T, precision=HIGHEST)
-    q = expected + mdp.gamma.astype(dtype) * following.reshape(expected.shape)
-    return values, q
-
-
-def _improve(mdp, expected, actions):
-    """One policy-iteration step: new actions and whether any changed."""
-    _, q = _q_of(mdp, expected, actions)
-    current = jnp.take_along_axis(q, actions[..., None], axis=-1)[..., 0]
-    scale = jnp.maximum(1, jnp.max(jnp.abs(q), axis=(-2, -1), keepdims=True))[..., 0]
-    better = jnp.max(q, axis=-1) > current + 64 * jnp.finfo(q.dtype).eps * scale
-    return jnp.where(better, jnp.argmax(q, axis=-1), actions), jnp.any(better)
-
-
-def _optimal_from(mdp, expected, actions):
-    """Values ``[..., S]`` of optimal ``actions`` and the greedy policy with ties of ``Q*``."""
-    values, q = _q_of(mdp, expected, actions)
-    return values, _greedy(q, DEFAULT_TIE_TOLERANCE.get(np.dtype(q.dtype), 1e-4))
 
 
 # ---------------------------------------------------------------------------
@@ -678,12 +618,6 @@ def _weighted_pearson(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.n
     scale = np.sqrt((weights * x**2).sum(axis=1) * (weights * y**2).sum(axis=1))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(scale > 0, covariance / np.where(scale > 0, scale, 1), np.nan)
-
-
-def _positive(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
 
 
 def _choices(name: str, values, allowed: tuple[str, ...]) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """Reward logs in and out of files and live environments: everything becomes a :class:`RewardLog`.
 
 Readers turn what training code leaves behind into a
-:class:`~rewardviz.decompose.RewardLog`:
+:class:`~rewardviz.decompose.RewardLog`. The sections of this module, in order:
 
 - long-format tables, one row per episode, step, component and value:
   :func:`read_csv`, :func:`read_parquet` (streamed in record batches) and
@@ -12,20 +12,23 @@ Readers turn what training code leaves behind into a
   ``"error"``), with the step numbers and wall times kept in ``log.steps`` and
   ``log.wall_times``;
 - Stable-Baselines3 ``Monitor`` files (:func:`read_sb3_monitor`): one episode per row,
-  the ``info_keywords`` columns as components.
+  the ``info_keywords`` columns as components;
+- plain ``.npz`` files (:func:`write_npz` and its inverse :func:`read_npz`) and the
+  logs bundled with the package (:func:`example_log`);
+- recording from a live Gymnasium environment: :class:`RecordRewardComponents` and
+  :func:`collect` record the reward terms it reports in ``info``;
+- the checks the readers share, and which reader fits a file.
 
 A reader given a layout it cannot read says what it found (columns, tags per run) and
 which reader fits instead. ``docs/formats.md`` lists exactly what each accepts.
-:class:`RecordRewardComponents` and :func:`collect` record the reward terms a Gymnasium
-environment reports in ``info``.
 
-This module only reads and records. It computes no statistics (see
+This module only reads, records and writes logs. It computes no statistics (see
 :mod:`rewardviz.decompose`), draws nothing, and never unpickles anything: pickle runs
-arbitrary code, so only CSV, Parquet, JSON header lines and TensorBoard's protobuf
-events are read. pandas, pyarrow and tensorboard are imported inside the readers
-(``pip install "rewardviz[logs]"``); gymnasium is needed only to build a recorder
-(``pip install "rewardviz[gym]"``). Reading Monitor files needs pandas only, not
-Stable-Baselines3.
+arbitrary code, so only CSV, Parquet, JSON header lines, TensorBoard's protobuf events
+and ``.npz`` archives of plain arrays (``allow_pickle=False``) are read. pandas, pyarrow
+and tensorboard are imported inside the readers (``pip install "rewardviz[logs]"``);
+gymnasium is needed only to build a recorder (``pip install "rewardviz[gym]"``). Reading
+Monitor files needs pandas only, not Stable-Baselines3.
 
 Example:
     >>> log = rv.io.read_tensorboard("runs/")  # every run's ``rewards/<term>`` tags
@@ -48,8 +51,29 @@ from typing import Any
 
 import numpy as np
 
-from rewardviz import _checks
+from rewardviz import _checks, _deprecation, _files
 from rewardviz.decompose import RewardLog, log_from_long_cube
+
+__all__ = [
+    "DUPLICATE_POLICIES",
+    "EXAMPLE_LOGS",
+    "RESTART_POLICIES",
+    "REWARD_INFO_PREFIX",
+    "REWARD_TAG_PREFIXES",
+    "SB3_MONITOR_COLUMNS",
+    "SB3_MONITOR_PATTERN",
+    "RecordRewardComponents",
+    "collect",
+    "example_log",
+    "is_sb3_monitor",
+    "read_csv",
+    "read_npz",
+    "read_parquet",
+    "read_parquet_returns",
+    "read_sb3_monitor",
+    "read_tensorboard",
+    "write_npz",
+]
 
 try:
     from gymnasium import Wrapper as _GymnasiumWrapper
@@ -60,13 +84,6 @@ except ImportError:  # gymnasium is an optional extra: fail when a recorder is b
             raise ImportError(
                 'RecordRewardComponents needs gymnasium: pip install "rewardviz[gym]"'
             )
-
-
-#: TensorBoard tag prefixes that :func:`read_tensorboard` reads by default.
-REWARD_TAG_PREFIXES = ("rewards/", "Episode_Reward/")
-
-#: Prefix of the ``info`` keys that :class:`RecordRewardComponents` detects as reward terms.
-REWARD_INFO_PREFIX = "reward_"
 
 
 # ---------------------------------------------------------------------------
@@ -159,7 +176,7 @@ def read_parquet(
     pyarrow = _import_optional("pyarrow", "read_parquet")
     parquet = import_module("pyarrow.parquet")
     compute = import_module("pyarrow.compute")
-    batch_size = _positive_int("batch_size", batch_size)
+    batch_size = _checks.positive_int("batch_size", batch_size)
     file = _parquet_file(path, pyarrow, parquet, "read_parquet")
     schema = file.schema_arrow
     _require_columns(path, [episode, step, component, value], schema.names)
@@ -253,72 +270,129 @@ def _parquet_file(path, pyarrow, parquet, reader: str):
         raise ValueError(f"{path} is not a readable Parquet file ({error}){hint}") from error
 
 
-# ---------------------------------------------------------------------------
-# Example logs and .npz files.
+def read_parquet_returns(
+    path,
+    *,
+    gamma: float = 1.0,
+    episode: str = "episode",
+    step: str = "step",
+    component: str = "component",
+    value: str = "value",
+    total_name: str | None = "total",
+    weights=None,
+    batch_size: int = 1_000_000,
+) -> RewardLog:
+    """Each episode's discounted return per component, streamed from a long-format Parquet file.
 
+    For logs too long to hold as a dense ``[E, T, K]`` cube (10⁸ steps and more): one pass
+    over the file, one record batch at a time, accumulating
+    ``G_{e,k} = Σ_t γ^t r_{e,t,k}`` into an ``[E, K]`` table, so memory is one batch plus
+    ``O(E·K)``. The result is a :class:`~rewardviz.decompose.RewardLog` with one step per
+    episode whose reward is that return, so the episode-level statistics of
+    :mod:`rewardviz.decompose` (``return_shares``, ``variance_attribution``,
+    ``correlations(level="episode")``, ``reweight`` with ``gamma=1``) apply unchanged;
+    ``episode_info["length"]`` holds each episode's length. A logged total (component
+    ``total_name``) that differs from the weighted sum becomes ``"unexplained"``, as in
+    :func:`read_parquet`. Same columns as :func:`read_parquet`; rows may come in any order.
 
-#: Reward logs bundled with the package (``rewardviz/data/<name>.npz``).
-EXAMPLE_LOGS = ("hopper_random",)
-
-
-def example_log(name: str = "hopper_random") -> RewardLog:
-    """A small reward log bundled with the package, for the tour, teaching and tests.
-
-    ``"hopper_random"``: 40 episodes of Gymnasium's MuJoCo ``Hopper-v5`` under a uniformly
-    random policy (seed 0, at most 200 steps), recorded with :func:`collect`: components
-    ``reward_forward``, ``reward_ctrl``, ``reward_survive`` and the env's total. Stored as
-    a plain ``.npz`` (read with ``allow_pickle=False``), so loading it needs neither
-    pandas nor MuJoCo. ``tools/make_example_logs.py`` regenerates it.
-
-    Example:
-        >>> rv.io.example_log().names
-        ('reward_forward', 'reward_ctrl', 'reward_survive')
+    Duplicated ``(episode, step, component)`` rows are detected when an episode holds
+    more rows of a component than its length and raise an error; a duplicate that
+    exactly fills a missing step cannot be told apart from a complete episode.
     """
-    if name not in EXAMPLE_LOGS:
-        raise ValueError(f"unknown example log {name!r}; available: {list(EXAMPLE_LOGS)}.")
-    path = pathlib.Path(__file__).parent / "data" / f"{name}.npz"
-    with np.load(path, allow_pickle=False) as stored:
-        return RewardLog.from_arrays(
-            stored["components"],
-            stored["mask"],
-            names=[str(component) for component in stored["names"]],
-            weights=stored["weights"],
-            total=stored["total"],
-            steps=stored["steps"] if "steps" in stored else None,
-            wall_times=stored["wall_times"] if "wall_times" in stored else None,
+    pyarrow = _import_optional("pyarrow", "read_parquet_returns")
+    parquet = import_module("pyarrow.parquet")
+    gamma = _checks.in_range("gamma", gamma, 0.0, 1.0)
+    batch_size = _checks.positive_int("batch_size", batch_size)
+    file = _parquet_file(path, pyarrow, parquet, "read_parquet_returns")
+    _require_columns(path, [episode, step, component, value], file.schema_arrow.names)
+    episodes: dict = {}
+    names: dict = {}
+    returns = np.zeros((0, 0))
+    counts = np.zeros((0, 0), np.int64)
+    lengths = np.zeros(0, np.int64)
+    for batch in file.iter_batches(
+        batch_size=batch_size, columns=[episode, step, component, value]
+    ):
+        columns = {name: batch.column(name) for name in (episode, step, component, value)}
+        for name, column in columns.items():
+            if column.null_count:
+                raise ValueError(f"column {name!r} of {path} has missing values.")
+        steps = columns[step].to_numpy().astype(np.int64)
+        if steps.size and steps.min() < 0:
+            raise ValueError(f"column {step!r} of {path} has a negative step.")
+        values = columns[value].to_numpy().astype(np.float64)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise ValueError(
+                f"column {value!r} of {path} has a NaN or infinite value (first at batch row "
+                f"{int(np.argmax(bad))}); clean the log before reading it."
+            )
+        episode_index, episode_rows = _first_seen(episodes, columns[episode])
+        label_index, label_rows = _first_seen(names, columns[component], as_text=True)
+        returns, counts, lengths = _grown(returns, counts, lengths, len(episodes), len(names))
+        rows, cols = episode_index[episode_rows], label_index[label_rows]
+        flat = rows * returns.shape[1] + cols
+        returns += np.bincount(flat, values * gamma**steps, returns.size).reshape(returns.shape)
+        counts += np.bincount(flat, minlength=counts.size).reshape(counts.shape)
+        np.maximum.at(lengths, rows, steps + 1)
+    if not episodes:
+        raise ValueError(f"{path} has no rows; nothing to read.")
+    over = counts > lengths[:, None]
+    if over.any():
+        e, k = (int(i) for i in np.argwhere(over)[0])
+        raise ValueError(
+            f"episode {list(episodes)[e]!r} has {counts[e, k]} rows of component "
+            f"{list(names)[k]!r} but only {lengths[e]} steps: some (episode, step, component) "
+            "rows are duplicated."
         )
+    component_names = [n for n in names if n != total_name]
+    keep = [names[n] for n in component_names]
+    total = returns[:, names[total_name]][:, None] if total_name in names else None
+    return RewardLog.from_arrays(
+        returns[:, keep][:, None, :],
+        names=component_names,
+        weights=weights,
+        total=total,
+        episode_info={"episode": list(episodes), "length": lengths.tolist()},
+    )
 
 
-def write_npz(log: RewardLog, path) -> None:
-    """Save ``log`` as a plain ``.npz`` that :func:`example_log`-style loaders read back.
+def _first_seen(known: dict, column, as_text: bool = False):
+    """Global indices for a batch column, numbering new values in order of first appearance.
 
-    The arrays ``components``, ``mask``, ``names``, ``weights`` and ``total``, and
-    ``steps`` and ``wall_times`` when the log has them. Written to a temporary file next
-    to ``path`` and renamed, so a reader never sees a half-written file.
+    Returns the index of each distinct value of the batch (in ``np.unique`` order) and, per
+    row, which distinct value it holds. ``known`` (value → index) grows in place.
     """
-    path = pathlib.Path(path)
-    temporary = path.with_name(f".{path.name}.partial")
-    time_axis = {
-        key: values
-        for key, values in (("steps", log.steps), ("wall_times", log.wall_times))
-        if values is not None
-    }
-    with open(temporary, "wb") as handle:
-        np.savez_compressed(
-            handle,
-            components=np.asarray(log.components),
-            mask=np.asarray(log.mask),
-            names=np.array(log.names, dtype=str),
-            weights=np.asarray(log.weights),
-            total=np.asarray(log.total),
-            **time_axis,
-        )
-    temporary.replace(path)
+    values = column.to_numpy(zero_copy_only=False)
+    values = values.astype(str) if as_text else values
+    distinct, first, rows = np.unique(values, return_index=True, return_inverse=True)
+    distinct = distinct.tolist()  # Python scalars and strings: stable dictionary keys
+    for position in np.argsort(first):  # new values in the order the file shows them
+        known.setdefault(distinct[position], len(known))
+    return np.array([known[value] for value in distinct]), rows
+
+
+def _grown(returns, counts, lengths, n_episodes, n_names):
+    """The accumulators enlarged (with zeros) to hold ``n_episodes × n_names``."""
+    if returns.shape == (n_episodes, n_names):
+        return returns, counts, lengths
+    grown = np.zeros((n_episodes, n_names))
+    grown_counts = np.zeros((n_episodes, n_names), np.int64)
+    grown[: returns.shape[0], : returns.shape[1]] = returns
+    grown_counts[: counts.shape[0], : counts.shape[1]] = counts
+    return (
+        grown,
+        grown_counts,
+        np.concatenate([lengths, np.zeros(n_episodes - len(lengths), np.int64)]),
+    )
 
 
 # ---------------------------------------------------------------------------
 # TensorBoard.
 
+
+#: TensorBoard tag prefixes that :func:`read_tensorboard` reads by default.
+REWARD_TAG_PREFIXES = ("rewards/", "Episode_Reward/")
 
 #: What :func:`read_tensorboard` does with several values of a tag at one step.
 DUPLICATE_POLICIES = ("keep", "last", "mean", "error")
@@ -695,371 +769,6 @@ def _component_names_of_tags(tags: Sequence[str], prefixes: tuple[str, ...]) -> 
 
 
 # ---------------------------------------------------------------------------
-# Recording from a live environment.
-
-
-@dataclasses.dataclass(frozen=True)
-class _RecordedEpisode:
-    components: np.ndarray  # [T, K]
-    total: np.ndarray  # [T]
-    positions: np.ndarray | None  # [T, 2]
-    terminated: bool
-
-
-class RecordRewardComponents(_GymnasiumWrapper):
-    """A Gymnasium wrapper that records the reward terms an environment reports in ``info``.
-
-    At every step it records the terms (by default every ``info`` key starting with
-    ``"reward_"`` whose value is a real scalar, found at the first step and then fixed;
-    or the keys listed in ``components``) and the environment's reward as the logged
-    total. The terms are expected to add up to the reward at every step: where they do
-    not (by more than ``total_tolerance`` relative to the largest absolute reward of the
-    log), :meth:`log` keeps the difference as an ``"unexplained"`` component. Component
-    names are the ``info`` keys.
-
-    An episode ends when the environment reports ``terminated`` or ``truncated``; a
-    ``reset`` in the middle of an episode drops the unfinished one. :meth:`log` returns
-    the completed episodes, with ``episode_info["terminated"]`` telling terminations
-    from truncations. With ``positions=lambda observation, info: (x, y)``, the 2-D
-    position after each step is recorded too and :meth:`positions` returns them.
-    Vector environments are not supported.
-
-    Example:
-        >>> import gymnasium as gym
-        >>> env = rv.io.RecordRewardComponents(gym.make("Hopper-v5"))
-        >>> observation, info = env.reset(seed=0)
-        >>> # ... step until terminated or truncated ...
-        >>> env.log().names
-        ('reward_forward', 'reward_ctrl', 'reward_survive')
-    """
-
-    def __init__(
-        self,
-        env,
-        *,
-        components: Sequence[str] | None = None,
-        total_tolerance: float = 1e-6,
-        positions: Callable[[Any, Mapping[str, Any]], tuple[float, float]] | None = None,
-    ):
-        super().__init__(env)
-        if components is not None:
-            components = tuple(str(key) for key in components)
-            if not components or len(set(components)) != len(components):
-                raise ValueError(
-                    f"components must list distinct info keys, got {list(components)}."
-                )
-        self._names: tuple[str, ...] | None = components
-        self._total_tolerance = _checks.in_range("total_tolerance", total_tolerance, 0.0, np.inf)
-        self._position_of = positions
-        self._episodes: list[_RecordedEpisode] = []
-        self._start_episode()
-
-    def reset(self, *, seed=None, options=None):
-        self._start_episode()
-        return self.env.reset(seed=seed, options=options)
-
-    def step(self, action):
-        observation, reward, terminated, truncated, info = self.env.step(action)
-        if self._names is None:
-            self._names = _reward_keys(info)
-        self._step_components.append(self._terms(info))
-        self._step_totals.append(float(reward))
-        if self._position_of is not None:
-            self._step_positions.append(self._position(observation, info))
-        if terminated or truncated:
-            self._finish_episode(terminated=bool(terminated))
-        return observation, reward, terminated, truncated, info
-
-    def log(self) -> RewardLog:
-        """The :class:`RewardLog` of every episode completed so far."""
-        return _reward_log(self._completed(), self._names, self._total_tolerance)
-
-    def positions(self) -> np.ndarray:
-        """``[E, T, 2]`` position after each step of every completed episode (NaN where masked)."""
-        if self._position_of is None:
-            raise ValueError(
-                "positions were not recorded: build the recorder with "
-                "positions=lambda observation, info: (x, y)."
-            )
-        episodes = self._completed()
-        padded = np.full((len(episodes), max(len(e.total) for e in episodes), 2), np.nan)
-        for index, episode in enumerate(episodes):
-            padded[index, : len(episode.total)] = episode.positions
-        return padded
-
-    def _completed(self) -> list[_RecordedEpisode]:
-        if not self._episodes:
-            raise ValueError(
-                "no episode has ended yet: step the environment until it reports "
-                "terminated or truncated (or use rewardviz.io.collect)."
-            )
-        return self._episodes
-
-    def _start_episode(self) -> None:
-        self._step_components: list[list[float]] = []
-        self._step_totals: list[float] = []
-        self._step_positions: list[tuple[float, float]] = []
-
-    def _finish_episode(self, *, terminated: bool) -> None:
-        if self._step_totals:
-            self._episodes.append(
-                _RecordedEpisode(
-                    components=np.asarray(self._step_components, dtype=float),
-                    total=np.asarray(self._step_totals, dtype=float),
-                    positions=(
-                        np.asarray(self._step_positions, dtype=float)
-                        if self._position_of is not None
-                        else None
-                    ),
-                    terminated=terminated,
-                )
-            )
-        self._start_episode()
-
-    def _terms(self, info: Mapping[str, Any]) -> list[float]:
-        where = f"step {len(self._step_totals)} of episode {len(self._episodes)}"
-        missing = [key for key in self._names if key not in info]
-        if missing:
-            raise ValueError(
-                f"info has no reward term(s) {missing} at {where}; its keys are "
-                f"{sorted(map(str, info))}. Pass components=[...] with keys the "
-                "environment reports at every step."
-            )
-        for key in self._names:
-            if not _is_real_scalar(info[key]):
-                raise TypeError(
-                    f"info[{key!r}] must be a real scalar at every step, got {info[key]!r} "
-                    f"at {where}."
-                )
-        return [float(info[key]) for key in self._names]
-
-    def _position(self, observation, info) -> tuple[float, float]:
-        position = np.asarray(self._position_of(observation, info), dtype=float)
-        if position.shape != (2,):
-            raise ValueError(
-                f"positions must return (x, y), got an array of shape {position.shape}."
-            )
-        return float(position[0]), float(position[1])
-
-
-def collect(
-    env,
-    policy: Callable[[Any], Any] | None = None,
-    *,
-    episodes: int = 10,
-    seed: int = 0,
-    max_steps: int | None = None,
-    progress: bool = True,
-) -> RewardLog:
-    """Roll out ``episodes`` episodes of ``env`` and return their reward components.
-
-    ``env`` is wrapped in :class:`RecordRewardComponents` unless it is one already (wrap
-    it yourself to name the ``components``); the log holds only the episodes of this
-    call. The first episode starts with ``env.reset(seed=seed)``, the others continue the
-    environment's random stream. ``policy`` maps an observation to an action; by default
-    actions are sampled from ``env.action_space`` seeded with ``seed``, so the same seed
-    gives the same log. ``max_steps`` cuts an episode that runs longer (recorded as
-    truncated); without it, each episode must end on its own. The progress bar is
-    ``tqdm.auto`` (a widget in notebooks).
-
-    Example:
-        >>> import gymnasium as gym
-        >>> log = rv.io.collect(gym.make("HalfCheetah-v5"), episodes=5, max_steps=200)
-        >>> log.names
-        ('reward_forward', 'reward_ctrl')
-    """
-    from tqdm.auto import tqdm
-
-    episodes = _positive_int("episodes", episodes)
-    if max_steps is not None:
-        max_steps = _positive_int("max_steps", max_steps)
-    recorder = env if isinstance(env, RecordRewardComponents) else RecordRewardComponents(env)
-    if policy is None:
-        recorder.action_space.seed(seed)
-
-        def policy(_observation):
-            return recorder.action_space.sample()
-
-    first_new = len(recorder._episodes)
-    observation, _ = recorder.reset(seed=seed)
-    with tqdm(total=episodes, disable=not progress, desc="episodes", unit="episode") as bar:
-        for index in range(episodes):
-            if index:
-                observation, _ = recorder.reset()
-            for steps_taken in itertools.count(1):
-                observation, _, terminated, truncated, _ = recorder.step(policy(observation))
-                if terminated or truncated:
-                    break
-                if max_steps is not None and steps_taken >= max_steps:
-                    recorder._finish_episode(terminated=False)
-                    break
-            bar.update()
-    return _reward_log(recorder._episodes[first_new:], recorder._names, recorder._total_tolerance)
-
-
-def _reward_log(
-    episodes: Sequence[_RecordedEpisode], names: tuple[str, ...], total_tolerance: float
-) -> RewardLog:
-    lengths = [len(episode.total) for episode in episodes]
-    components = np.zeros((len(episodes), max(lengths), len(names)))
-    total = np.zeros(components.shape[:2])
-    for index, episode in enumerate(episodes):
-        components[index, : lengths[index]] = episode.components
-        total[index, : lengths[index]] = episode.total
-    mask = np.arange(max(lengths))[None, :] < np.asarray(lengths)[:, None]
-    positions = None
-    if episodes[0].positions is not None:
-        positions = np.zeros((*components.shape[:2], 2))
-        for index, episode in enumerate(episodes):
-            positions[index, : lengths[index]] = episode.positions
-    return RewardLog.from_arrays(
-        components,
-        mask,
-        names=names,
-        total=total,
-        total_tolerance=total_tolerance,
-        positions=positions,
-        episode_info={"terminated": np.array([episode.terminated for episode in episodes])},
-    )
-
-
-def _reward_keys(info: Mapping[str, Any]) -> tuple[str, ...]:
-    keys = tuple(
-        str(key)
-        for key, value in info.items()
-        if str(key).startswith(REWARD_INFO_PREFIX) and _is_real_scalar(value)
-    )
-    if not keys:
-        raise ValueError(
-            f"the environment's info has no reward terms (real scalars under keys starting "
-            f"with {REWARD_INFO_PREFIX!r}); its keys are {sorted(map(str, info))}. Name the "
-            "terms with RecordRewardComponents(env, components=[...])."
-        )
-    return keys
-
-
-def _is_real_scalar(value) -> bool:
-    return np.ndim(value) == 0 and np.asarray(value).dtype.kind in "fiu"
-
-
-def read_parquet_returns(
-    path,
-    *,
-    gamma: float = 1.0,
-    episode: str = "episode",
-    step: str = "step",
-    component: str = "component",
-    value: str = "value",
-    total_name: str | None = "total",
-    weights=None,
-    batch_size: int = 1_000_000,
-) -> RewardLog:
-    """Each episode's discounted return per component, streamed from a long-format Parquet file.
-
-    For logs too long to hold as a dense ``[E, T, K]`` cube (10⁸ steps and more): one pass
-    over the file, one record batch at a time, accumulating
-    ``G_{e,k} = Σ_t γ^t r_{e,t,k}`` into an ``[E, K]`` table, so memory is one batch plus
-    ``O(E·K)``. The result is a :class:`~rewardviz.decompose.RewardLog` with one step per
-    episode whose reward is that return, so the episode-level statistics of
-    :mod:`rewardviz.decompose` (``return_shares``, ``variance_attribution``,
-    ``correlations(level="episode")``, ``reweight`` with ``gamma=1``) apply unchanged;
-    ``episode_info["length"]`` holds each episode's length. A logged total (component
-    ``total_name``) that differs from the weighted sum becomes ``"unexplained"``, as in
-    :func:`read_parquet`. Same columns as :func:`read_parquet`; rows may come in any order.
-
-    Duplicated ``(episode, step, component)`` rows are detected when an episode holds
-    more rows of a component than its length and raise an error; a duplicate that
-    exactly fills a missing step cannot be told apart from a complete episode.
-    """
-    pyarrow = _import_optional("pyarrow", "read_parquet_returns")
-    parquet = import_module("pyarrow.parquet")
-    gamma = _checks.in_range("gamma", gamma, 0.0, 1.0)
-    batch_size = _positive_int("batch_size", batch_size)
-    file = _parquet_file(path, pyarrow, parquet, "read_parquet_returns")
-    _require_columns(path, [episode, step, component, value], file.schema_arrow.names)
-    episodes: dict = {}
-    names: dict = {}
-    returns = np.zeros((0, 0))
-    counts = np.zeros((0, 0), np.int64)
-    lengths = np.zeros(0, np.int64)
-    for batch in file.iter_batches(
-        batch_size=batch_size, columns=[episode, step, component, value]
-    ):
-        columns = {name: batch.column(name) for name in (episode, step, component, value)}
-        for name, column in columns.items():
-            if column.null_count:
-                raise ValueError(f"column {name!r} of {path} has missing values.")
-        steps = columns[step].to_numpy().astype(np.int64)
-        if steps.size and steps.min() < 0:
-            raise ValueError(f"column {step!r} of {path} has a negative step.")
-        values = columns[value].to_numpy().astype(np.float64)
-        bad = ~np.isfinite(values)
-        if bad.any():
-            raise ValueError(
-                f"column {value!r} of {path} has a NaN or infinite value (first at batch row "
-                f"{int(np.argmax(bad))}); clean the log before reading it."
-            )
-        episode_index, episode_rows = _first_seen(episodes, columns[episode])
-        label_index, label_rows = _first_seen(names, columns[component], as_text=True)
-        returns, counts, lengths = _grown(returns, counts, lengths, len(episodes), len(names))
-        rows, cols = episode_index[episode_rows], label_index[label_rows]
-        flat = rows * returns.shape[1] + cols
-        returns += np.bincount(flat, values * gamma**steps, returns.size).reshape(returns.shape)
-        counts += np.bincount(flat, minlength=counts.size).reshape(counts.shape)
-        np.maximum.at(lengths, rows, steps + 1)
-    if not episodes:
-        raise ValueError(f"{path} has no rows; nothing to read.")
-    over = counts > lengths[:, None]
-    if over.any():
-        e, k = (int(i) for i in np.argwhere(over)[0])
-        raise ValueError(
-            f"episode {list(episodes)[e]!r} has {counts[e, k]} rows of component "
-            f"{list(names)[k]!r} but only {lengths[e]} steps: some (episode, step, component) "
-            "rows are duplicated."
-        )
-    component_names = [n for n in names if n != total_name]
-    keep = [names[n] for n in component_names]
-    total = returns[:, names[total_name]][:, None] if total_name in names else None
-    return RewardLog.from_arrays(
-        returns[:, keep][:, None, :],
-        names=component_names,
-        weights=weights,
-        total=total,
-        episode_info={"episode": list(episodes), "length": lengths.tolist()},
-    )
-
-
-def _first_seen(known: dict, column, as_text: bool = False):
-    """Global indices for a batch column, numbering new values in order of first appearance.
-
-    Returns the index of each distinct value of the batch (in ``np.unique`` order) and, per
-    row, which distinct value it holds. ``known`` (value → index) grows in place.
-    """
-    values = column.to_numpy(zero_copy_only=False)
-    values = values.astype(str) if as_text else values
-    distinct, first, rows = np.unique(values, return_index=True, return_inverse=True)
-    distinct = distinct.tolist()  # Python scalars and strings: stable dictionary keys
-    for position in np.argsort(first):  # new values in the order the file shows them
-        known.setdefault(distinct[position], len(known))
-    return np.array([known[value] for value in distinct]), rows
-
-
-def _grown(returns, counts, lengths, n_episodes, n_names):
-    """The accumulators enlarged (with zeros) to hold ``n_episodes × n_names``."""
-    if returns.shape == (n_episodes, n_names):
-        return returns, counts, lengths
-    grown = np.zeros((n_episodes, n_names))
-    grown_counts = np.zeros((n_episodes, n_names), np.int64)
-    grown[: returns.shape[0], : returns.shape[1]] = returns
-    grown_counts[: counts.shape[0], : counts.shape[1]] = counts
-    return (
-        grown,
-        grown_counts,
-        np.concatenate([lengths, np.zeros(n_episodes - len(lengths), np.int64)]),
-    )
-
-
-# ---------------------------------------------------------------------------
 # Stable-Baselines3 Monitor files.
 
 
@@ -1070,12 +779,13 @@ SB3_MONITOR_PATTERN = "*monitor.csv"
 SB3_MONITOR_COLUMNS = ("r", "l", "t")
 
 
+@_deprecation.renamed_keywords(total_tolerance="total_tol")
 def read_sb3_monitor(
     path,
     *,
     components: Sequence[str] | None = None,
     weights=None,
-    total_tolerance: float = 1e-6,
+    total_tol: float = 1e-6,
 ) -> RewardLog:
     """A log from Stable-Baselines3 ``Monitor`` files: one episode per row, one step each.
 
@@ -1095,7 +805,7 @@ def read_sb3_monitor(
     - ``r`` is the logged total; the components are ``components`` (column names) or, by
       default, every other column holding numbers (booleans such as ``is_success`` are
       not components). A total that differs from the weighted sum of the components by
-      more than ``total_tolerance`` (relative to the largest absolute return) is kept as
+      more than ``total_tol`` (relative to the largest absolute return) is kept as
       an ``"unexplained"`` component. Monitor writes ``info[key]`` as it is at the
       episode's last step, so the info keywords should hold the episode's summed reward
       terms; per-step terms show up as a large ``unexplained``. Without component
@@ -1212,7 +922,7 @@ def read_sb3_monitor(
         names=names,
         weights=weights,
         total=total,
-        total_tolerance=total_tolerance,
+        total_tol=total_tol,
         episode_info=info,
         steps=steps[:, None],
         wall_times=(t_start + numbers["t"])[:, None],
@@ -1287,6 +997,359 @@ def _monitor_header(line: str) -> dict | None:
 def _holds_numbers(column, pandas) -> bool:
     types = pandas.api.types
     return types.is_numeric_dtype(column) and not types.is_bool_dtype(column)
+
+
+# ---------------------------------------------------------------------------
+# Plain .npz files, and the bundled example logs.
+
+
+#: Reward logs bundled with the package (``rewardviz/data/<name>.npz``).
+EXAMPLE_LOGS = ("hopper_random",)
+
+
+def example_log(name: str = "hopper_random") -> RewardLog:
+    """A small reward log bundled with the package, for the tour, teaching and tests.
+
+    ``"hopper_random"``: 40 episodes of Gymnasium's MuJoCo ``Hopper-v5`` under a uniformly
+    random policy (seed 0, at most 200 steps), recorded with :func:`collect`: components
+    ``reward_forward``, ``reward_ctrl``, ``reward_survive`` and the env's total. Stored as
+    a plain ``.npz`` read by :func:`read_npz`, so loading it needs neither pandas nor
+    MuJoCo. ``tools/make_example_logs.py`` regenerates it.
+
+    Example:
+        >>> rv.io.example_log().names
+        ('reward_forward', 'reward_ctrl', 'reward_survive')
+    """
+    if name not in EXAMPLE_LOGS:
+        raise ValueError(f"unknown example log {name!r}; available: {list(EXAMPLE_LOGS)}.")
+    return read_npz(pathlib.Path(__file__).parent / "data" / f"{name}.npz")
+
+
+def read_npz(path) -> RewardLog:
+    """A log from a plain ``.npz`` file, as :func:`write_npz` writes it: its inverse.
+
+    Needs the arrays ``components`` ``[E, T, K]`` and ``names`` ``[K]`` (strings); reads
+    ``mask`` ``[E, T]``, ``weights`` ``[K]``, ``total`` ``[E, T]``, ``steps`` ``[E, T]``
+    and ``wall_times`` ``[E, T]`` when present, and ignores other arrays. Loaded with
+    ``allow_pickle=False``: an archive holding Python objects is refused, never unpickled
+    (unpickling runs arbitrary code). Errors name the file.
+
+    Example:
+        >>> rv.io.write_npz(log, "log.npz")
+        >>> rv.io.read_npz("log.npz").names == log.names
+        True
+    """
+    path = pathlib.Path(path)
+    arrays = _files.read_arrays(path)
+    missing = [key for key in ("components", "names") if key not in arrays]
+    if missing:
+        raise ValueError(
+            f"{path.name} has no {missing}: a reward log .npz holds 'components' [E, T, K] "
+            "and 'names' [K] (and optionally 'mask', 'weights', 'total'), as written by "
+            "rewardviz.io.write_npz."
+        )
+    names = arrays["names"]
+    if names.ndim != 1 or names.dtype.kind != "U":
+        raise ValueError(
+            f"'names' in {path.name} must be a 1-D array of strings, got dtype "
+            f"{names.dtype} and shape {names.shape}."
+        )
+    try:
+        return RewardLog.from_arrays(
+            arrays["components"],
+            arrays.get("mask"),
+            names=[str(name) for name in names],
+            weights=arrays.get("weights"),
+            total=arrays.get("total"),
+            steps=arrays.get("steps"),
+            wall_times=arrays.get("wall_times"),
+        )
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{path.name}: {error}") from error
+
+
+def write_npz(log: RewardLog, path) -> None:
+    """Save ``log`` as a plain ``.npz`` that :func:`read_npz` reads back.
+
+    The arrays ``components``, ``mask``, ``names``, ``weights`` and ``total``, and
+    ``steps`` and ``wall_times`` when the log has them. Written with
+    :func:`rewardviz._files.atomic_write`: a reader never sees a half-written file, and a
+    failed write leaves the old file and no temporary file behind.
+
+    Example:
+        >>> rv.io.write_npz(rv.io.example_log(), "hopper.npz")
+    """
+    time_axis = {
+        key: values
+        for key, values in (("steps", log.steps), ("wall_times", log.wall_times))
+        if values is not None
+    }
+    with _files.atomic_write(path, binary=True) as handle:
+        np.savez_compressed(
+            handle,
+            components=np.asarray(log.components),
+            mask=np.asarray(log.mask),
+            names=np.array(log.names, dtype=str),
+            weights=np.asarray(log.weights),
+            total=np.asarray(log.total),
+            **time_axis,
+        )
+
+
+# ---------------------------------------------------------------------------
+# Recording from a live environment.
+
+
+#: Prefix of the ``info`` keys that :class:`RecordRewardComponents` detects as reward terms.
+REWARD_INFO_PREFIX = "reward_"
+
+
+@dataclasses.dataclass(frozen=True)
+class _RecordedEpisode:
+    components: np.ndarray  # [T, K]
+    total: np.ndarray  # [T]
+    positions: np.ndarray | None  # [T, 2]
+    terminated: bool
+
+
+class RecordRewardComponents(_GymnasiumWrapper):
+    """A Gymnasium wrapper that records the reward terms an environment reports in ``info``.
+
+    At every step it records the terms (by default every ``info`` key starting with
+    ``"reward_"`` whose value is a real scalar, found at the first step and then fixed;
+    or the keys listed in ``components``) and the environment's reward as the logged
+    total. The terms are expected to add up to the reward at every step: where they do
+    not (by more than ``total_tol`` relative to the largest absolute reward of the
+    log), :meth:`log` keeps the difference as an ``"unexplained"`` component. Component
+    names are the ``info`` keys.
+
+    An episode ends when the environment reports ``terminated`` or ``truncated``; a
+    ``reset`` in the middle of an episode drops the unfinished one. :meth:`log` returns
+    the completed episodes, with ``episode_info["terminated"]`` telling terminations
+    from truncations. With ``positions=lambda observation, info: (x, y)``, the 2-D
+    position after each step is recorded too and :meth:`positions` returns them.
+    Vector environments are not supported.
+
+    Example:
+        >>> import gymnasium as gym
+        >>> env = rv.io.RecordRewardComponents(gym.make("Hopper-v5"))
+        >>> observation, info = env.reset(seed=0)
+        >>> # ... step until terminated or truncated ...
+        >>> env.log().names
+        ('reward_forward', 'reward_ctrl', 'reward_survive')
+    """
+
+    @_deprecation.renamed_keywords(total_tolerance="total_tol")
+    def __init__(
+        self,
+        env,
+        *,
+        components: Sequence[str] | None = None,
+        total_tol: float = 1e-6,
+        positions: Callable[[Any, Mapping[str, Any]], tuple[float, float]] | None = None,
+    ):
+        super().__init__(env)
+        if components is not None:
+            components = tuple(str(key) for key in components)
+            if not components or len(set(components)) != len(components):
+                raise ValueError(
+                    f"components must list distinct info keys, got {list(components)}."
+                )
+        self._names: tuple[str, ...] | None = components
+        self._total_tol = _checks.in_range("total_tol", total_tol, 0.0, np.inf)
+        self._position_of = positions
+        self._episodes: list[_RecordedEpisode] = []
+        self._start_episode()
+
+    def reset(self, *, seed=None, options=None):
+        self._start_episode()
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, action):
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        if self._names is None:
+            self._names = _reward_keys(info)
+        self._step_components.append(self._terms(info))
+        self._step_totals.append(float(reward))
+        if self._position_of is not None:
+            self._step_positions.append(self._position(observation, info))
+        if terminated or truncated:
+            self._finish_episode(terminated=bool(terminated))
+        return observation, reward, terminated, truncated, info
+
+    def log(self) -> RewardLog:
+        """The :class:`RewardLog` of every episode completed so far."""
+        return _reward_log(self._completed(), self._names, self._total_tol)
+
+    def positions(self) -> np.ndarray:
+        """``[E, T, 2]`` position after each step of every completed episode (NaN where masked)."""
+        if self._position_of is None:
+            raise ValueError(
+                "positions were not recorded: build the recorder with "
+                "positions=lambda observation, info: (x, y)."
+            )
+        episodes = self._completed()
+        padded = np.full((len(episodes), max(len(e.total) for e in episodes), 2), np.nan)
+        for index, episode in enumerate(episodes):
+            padded[index, : len(episode.total)] = episode.positions
+        return padded
+
+    def _completed(self) -> list[_RecordedEpisode]:
+        if not self._episodes:
+            raise ValueError(
+                "no episode has ended yet: step the environment until it reports "
+                "terminated or truncated (or use rewardviz.io.collect)."
+            )
+        return self._episodes
+
+    def _start_episode(self) -> None:
+        self._step_components: list[list[float]] = []
+        self._step_totals: list[float] = []
+        self._step_positions: list[tuple[float, float]] = []
+
+    def _finish_episode(self, *, terminated: bool) -> None:
+        if self._step_totals:
+            self._episodes.append(
+                _RecordedEpisode(
+                    components=np.asarray(self._step_components, dtype=float),
+                    total=np.asarray(self._step_totals, dtype=float),
+                    positions=(
+                        np.asarray(self._step_positions, dtype=float)
+                        if self._position_of is not None
+                        else None
+                    ),
+                    terminated=terminated,
+                )
+            )
+        self._start_episode()
+
+    def _terms(self, info: Mapping[str, Any]) -> list[float]:
+        where = f"step {len(self._step_totals)} of episode {len(self._episodes)}"
+        missing = [key for key in self._names if key not in info]
+        if missing:
+            raise ValueError(
+                f"info has no reward term(s) {missing} at {where}; its keys are "
+                f"{sorted(map(str, info))}. Pass components=[...] with keys the "
+                "environment reports at every step."
+            )
+        for key in self._names:
+            if not _is_real_scalar(info[key]):
+                raise TypeError(
+                    f"info[{key!r}] must be a real scalar at every step, got {info[key]!r} "
+                    f"at {where}."
+                )
+        return [float(info[key]) for key in self._names]
+
+    def _position(self, observation, info) -> tuple[float, float]:
+        position = np.asarray(self._position_of(observation, info), dtype=float)
+        if position.shape != (2,):
+            raise ValueError(
+                f"positions must return (x, y), got an array of shape {position.shape}."
+            )
+        return float(position[0]), float(position[1])
+
+
+@_deprecation.renamed_keywords(episodes="n_episodes")
+def collect(
+    env,
+    policy: Callable[[Any], Any] | None = None,
+    *,
+    n_episodes: int = 10,
+    seed=0,
+    max_steps: int | None = None,
+    progress: bool = True,
+) -> RewardLog:
+    """Roll out ``n_episodes`` episodes of ``env`` and return their reward components.
+
+    ``env`` is wrapped in :class:`RecordRewardComponents` unless it is one already (wrap
+    it yourself to name the ``components``); the log holds only the episodes of this
+    call. The first episode starts with ``env.reset(seed=seed)``, the others continue the
+    environment's random stream. ``policy`` maps an observation to an action; by default
+    actions are sampled from ``env.action_space`` seeded with ``seed``, so the same seed
+    gives the same log; ``seed`` is an integer or a ``jax.random`` key (turned into an
+    integer, as Gymnasium needs one). ``max_steps`` cuts an episode that runs longer (recorded as
+    truncated); without it, each episode must end on its own. The progress bar is
+    ``tqdm.auto`` (a widget in notebooks).
+
+    Example:
+        >>> import gymnasium as gym
+        >>> log = rv.io.collect(gym.make("HalfCheetah-v5"), n_episodes=5, max_steps=200)
+        >>> log.names
+        ('reward_forward', 'reward_ctrl')
+    """
+    from tqdm.auto import tqdm
+
+    n_episodes = _checks.positive_int("n_episodes", n_episodes)
+    seed = _checks.seed_int("seed", seed)
+    if max_steps is not None:
+        max_steps = _checks.positive_int("max_steps", max_steps)
+    recorder = env if isinstance(env, RecordRewardComponents) else RecordRewardComponents(env)
+    if policy is None:
+        recorder.action_space.seed(seed)
+
+        def policy(_observation):
+            return recorder.action_space.sample()
+
+    first_new = len(recorder._episodes)
+    observation, _ = recorder.reset(seed=seed)
+    with tqdm(total=n_episodes, disable=not progress, desc="episodes", unit="episode") as bar:
+        for index in range(n_episodes):
+            if index:
+                observation, _ = recorder.reset()
+            for steps_taken in itertools.count(1):
+                observation, _, terminated, truncated, _ = recorder.step(policy(observation))
+                if terminated or truncated:
+                    break
+                if max_steps is not None and steps_taken >= max_steps:
+                    recorder._finish_episode(terminated=False)
+                    break
+            bar.update()
+    return _reward_log(recorder._episodes[first_new:], recorder._names, recorder._total_tol)
+
+
+def _reward_log(
+    episodes: Sequence[_RecordedEpisode], names: tuple[str, ...], total_tol: float
+) -> RewardLog:
+    lengths = [len(episode.total) for episode in episodes]
+    components = np.zeros((len(episodes), max(lengths), len(names)))
+    total = np.zeros(components.shape[:2])
+    for index, episode in enumerate(episodes):
+        components[index, : lengths[index]] = episode.components
+        total[index, : lengths[index]] = episode.total
+    mask = np.arange(max(lengths))[None, :] < np.asarray(lengths)[:, None]
+    positions = None
+    if episodes[0].positions is not None:
+        positions = np.zeros((*components.shape[:2], 2))
+        for index, episode in enumerate(episodes):
+            positions[index, : lengths[index]] = episode.positions
+    return RewardLog.from_arrays(
+        components,
+        mask,
+        names=names,
+        total=total,
+        total_tol=total_tol,
+        positions=positions,
+        episode_info={"terminated": np.array([episode.terminated for episode in episodes])},
+    )
+
+
+def _reward_keys(info: Mapping[str, Any]) -> tuple[str, ...]:
+    keys = tuple(
+        str(key)
+        for key, value in info.items()
+        if str(key).startswith(REWARD_INFO_PREFIX) and _is_real_scalar(value)
+    )
+    if not keys:
+        raise ValueError(
+            f"the environment's info has no reward terms (real scalars under keys starting "
+            f"with {REWARD_INFO_PREFIX!r}); its keys are {sorted(map(str, info))}. Name the "
+            "terms with RecordRewardComponents(env, components=[...])."
+        )
+    return keys
+
+
+def _is_real_scalar(value) -> bool:
+    return np.ndim(value) == 0 and np.asarray(value).dtype.kind in "fiu"
 
 
 # ---------------------------------------------------------------------------
@@ -1415,9 +1478,3 @@ def _shortened(
     if len(items) > most:
         shown.append(f"... ({len(items) - most} more)")
     return separator.join(shown)
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)

@@ -18,7 +18,11 @@ landscape. The standard error of the mean at each point, ``std/√n``, is report
 Everything is one jitted program per reward function and grid size; template values,
 bounds, shape parameters (``params``) and the seed are traced, so a widget slider moving
 any of them never recompiles. This module draws nothing (see
-:mod:`rewardviz.plots.landscape`).
+:func:`rewardviz.plots.landscape` in :mod:`rewardviz.plots.landscapes`).
+
+Components sit on the last axis, as in :class:`rewardviz.RewardLog`:
+``Landscape.components`` is ``[ny, nx, K]`` and ``RewardDistribution.components`` is
+``[N, K]``, each named by ``names``.
 """
 
 from __future__ import annotations
@@ -33,7 +37,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rewardviz import _checks
+from rewardviz import _checks, _deprecation
+
+__all__ = [
+    "DEFAULT_QUANTILES",
+    "SCALAR_COMPONENT",
+    "Landscape",
+    "RewardDistribution",
+    "distribution",
+    "evaluate",
+]
 
 #: Default quantile levels of the reward at each grid point.
 DEFAULT_QUANTILES = (0.05, 0.5, 0.95)
@@ -57,7 +70,7 @@ _EVALUATIONS_PER_CHUNK = 1 << 16
         "gradient",
         "marginal_samples",
     ],
-    meta_fields=["x_name", "y_name", "quantile_levels", "component_names", "n_samples"],
+    meta_fields=["x_name", "y_name", "quantile_levels", "names", "n_samples"],
 )
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Landscape:
@@ -76,8 +89,8 @@ class Landscape:
         quantile_levels: ``Q`` levels in ``[0, 1]``; ``quantiles``: ``[Q, ny, nx]`` the
             reward's quantiles over the samples (linear interpolation, like
             ``np.quantile``).
-        component_names: ``K`` names; ``components``: ``[K, ny, nx]`` mean of each
-            component.
+        names: ``K`` component names; ``components``: ``[ny, nx, K]`` mean of each
+            component (components last, as in :class:`rewardviz.RewardLog`).
         dominant: ``[ny, nx]`` index of the component with the largest ``|mean|``
             (the first on ties).
         gradient: ``(d/dx, d/dy)``, each ``[ny, nx]``: the gradient of ``mean`` with
@@ -96,7 +109,7 @@ class Landscape:
     standard_error: jax.Array
     quantile_levels: tuple[float, ...]
     quantiles: jax.Array
-    component_names: tuple[str, ...]
+    names: tuple[str, ...]
     components: jax.Array
     dominant: jax.Array
     gradient: tuple[jax.Array, jax.Array]
@@ -108,13 +121,17 @@ class Landscape:
         """``(ny, nx)``, the shape of every map."""
         return tuple(self.mean.shape)
 
+    @property
+    def component_names(self) -> tuple[str, ...]:
+        """Deprecated spelling of :attr:`names`."""
+        _deprecation.warn("Landscape.component_names", "Landscape.names")
+        return self.names
+
     def component(self, name: str) -> jax.Array:
         """``[ny, nx]`` the mean map of the component called ``name``."""
-        if name not in self.component_names:
-            raise ValueError(
-                f"no component named {name!r}; the components are {list(self.component_names)}."
-            )
-        return self.components[self.component_names.index(name)]
+        if name not in self.names:
+            raise ValueError(f"no component named {name!r}; the components are {list(self.names)}.")
+        return self.components[..., self.names.index(name)]
 
     def to_frame(self):
         """A ``pandas.DataFrame`` with one row per grid point (``x`` varying fastest).
@@ -135,9 +152,10 @@ class Landscape:
         }
         for level, values in zip(self.quantile_levels, np.asarray(self.quantiles), strict=True):
             columns[f"q{level:g}"] = values.ravel()
-        for name, values in zip(self.component_names, np.asarray(self.components), strict=True):
+        components = np.moveaxis(np.asarray(self.components), -1, 0)  # [K, ny, nx]
+        for name, values in zip(self.names, components, strict=True):
             columns[name] = values.ravel()
-        columns["dominant"] = np.asarray(self.component_names)[np.asarray(self.dominant).ravel()]
+        columns["dominant"] = np.asarray(self.names)[np.asarray(self.dominant).ravel()]
         columns["grad_x"] = np.asarray(self.gradient[0]).ravel()
         columns["grad_y"] = np.asarray(self.gradient[1]).ravel()
         return pd.DataFrame(columns)
@@ -148,30 +166,42 @@ class Landscape:
         error = float(np.max(np.asarray(self.standard_error)))
         return (
             f"Landscape({self.x_name} x {self.y_name} on {nx} x {ny} points, "
-            f"components={list(self.component_names)}, samples={self.n_samples}, "
+            f"components={list(self.names)}, samples={self.n_samples}, "
             f"mean in [{mean.min():.4g}, {mean.max():.4g}], max standard error {error:.2g})"
         )
 
 
+@partial(
+    jax.tree_util.register_dataclass,
+    data_fields=["components", "total", "states"],
+    meta_fields=["names"],
+)
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class RewardDistribution:
     """Rewards of sampled states: the distribution of each component (Lucy-SKG's statistics view).
 
     Attributes:
-        component_names: ``K`` names.
-        components: ``[N, K]`` each component at each sampled state.
+        names: ``K`` component names.
+        components: ``[N, K]`` each component at each sampled state (components last).
         total: ``[N]`` the reward at each sampled state.
         states: ``{coordinate: [N]}`` the sampled states (every template coordinate).
     """
 
-    component_names: tuple[str, ...]
+    names: tuple[str, ...]
     components: jax.Array
     total: jax.Array
     states: Mapping[str, jax.Array]
 
     @property
     def n_samples(self) -> int:
+        """``N``, the number of sampled states."""
         return int(self.total.shape[0])
+
+    @property
+    def component_names(self) -> tuple[str, ...]:
+        """Deprecated spelling of :attr:`names`."""
+        _deprecation.warn("RewardDistribution.component_names", "RewardDistribution.names")
+        return self.names
 
     def summary(self):
         """A ``pandas.DataFrame``, one row per component and one for ``total``.
@@ -198,7 +228,7 @@ class RewardDistribution:
                 "max": values.max(axis=0),
                 "positive": (values > 0).mean(axis=0),
             },
-            index=pd.Index([*self.component_names, "total"], name="component"),
+            index=pd.Index([*self.names, "total"], name="component"),
         )
 
     def to_frame(self):
@@ -206,15 +236,13 @@ class RewardDistribution:
         import pandas as pd
 
         columns = {name: np.asarray(values) for name, values in self.states.items()}
-        for name, values in zip(self.component_names, np.asarray(self.components).T, strict=True):
+        for name, values in zip(self.names, np.asarray(self.components).T, strict=True):
             columns[name] = values
         columns["total"] = np.asarray(self.total)
         return pd.DataFrame(columns)
 
     def __repr__(self) -> str:
-        return (
-            f"RewardDistribution(samples={self.n_samples}, components={list(self.component_names)})"
-        )
+        return f"RewardDistribution(samples={self.n_samples}, components={list(self.names)})"
 
 
 # ---------------------------------------------------------------------------
@@ -231,7 +259,7 @@ def evaluate(
     resolution: int | Sequence[int] = 64,
     marginals: Mapping[str, object] | None = None,
     n_samples: int = 64,
-    seed: int = 0,
+    seed: int | jax.Array = 0,
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     params: Mapping[str, float] | None = None,
 ) -> Landscape:
@@ -256,7 +284,8 @@ def evaluate(
             fixing, each sampler either ``(low, high)`` (uniform) or a 1-D array of
             values drawn from uniformly with replacement (e.g. values seen in logs).
         n_samples: states drawn from the marginals (>= 2; ignored without marginals).
-        seed: the seed of the marginal samples; the same seed gives the same landscape.
+        seed: the seed of the marginal samples, an integer or a ``jax.random`` key; the
+            same seed gives the same landscape. Traced: a new seed never recompiles.
         quantiles: levels in ``[0, 1]`` of the quantile maps.
         params: ``{name: value}`` shape parameters passed to ``reward_fn``; traced, so
             changing their values never recompiles.
@@ -287,7 +316,7 @@ def evaluate(
     n = _checked_samples(n_samples, bool(marginal_kinds))
     levels = _checked_quantiles(quantiles)
     params = _checked_params(params, base.dtype)
-    seed = _checked_seed(seed)
+    key = _checks.key("seed", seed)
     first_point = (
         f"at every grid point, e.g. [y=0, x=0] ({x}={float(bounds[x][0]):.6g}, "
         f"{y}={float(bounds[y][0]):.6g})"
@@ -307,13 +336,13 @@ def evaluate(
         with_params=params is not None,
     )
     result = _landscape_kernel(
-        reward_fn, base, bounds_array, marginal_values, seed, params, structure=structure
+        reward_fn, base, bounds_array, marginal_values, key, params, structure=structure
     )
     mean, std, quantile_maps, components, dominant, grad_x, grad_y, samples = result
     if not bool(_all_finite((mean, std, components, grad_x, grad_y))):
-        maps = (mean, std, *components, grad_x, grad_y)
+        maps = (mean, std, *jnp.moveaxis(components, -1, 0), grad_x, grad_y)
         _raise_non_finite(
-            reward_fn, base, bounds_array, marginal_values, seed, params, structure, maps
+            reward_fn, base, bounds_array, marginal_values, key, params, structure, maps
         )
     x_values, y_values = _grid(bounds_array, nx, ny)
     return Landscape(
@@ -326,7 +355,7 @@ def evaluate(
         standard_error=std / np.sqrt(n),
         quantile_levels=levels,
         quantiles=quantile_maps,
-        component_names=component_names,
+        names=component_names,
         components=components,
         dominant=dominant,
         gradient=(grad_x, grad_y),
@@ -343,7 +372,7 @@ def distribution(
     marginals: Mapping[str, object],
     *,
     n_samples: int = 1024,
-    seed: int = 0,
+    seed: int | jax.Array = 0,
     params: Mapping[str, float] | None = None,
 ) -> RewardDistribution:
     """Sample states and evaluate every component there: the distribution of each reward term.
@@ -358,7 +387,7 @@ def distribution(
         reward_fn, template, params: as in :func:`evaluate`.
         marginals: ``{coordinate: (low, high) or values}``, at least one coordinate.
         n_samples: number of states (>= 2).
-        seed: the seed of the samples.
+        seed: the seed of the samples, an integer or a ``jax.random`` key.
 
     Returns:
         :class:`RewardDistribution`; ``.summary()`` is the table of statistics.
@@ -377,7 +406,7 @@ def distribution(
     marginal_kinds, marginal_values = _checked_marginals(marginals, names, base.dtype, ())
     n = _checked_samples(n_samples, True)
     params = _checked_params(params, base.dtype)
-    seed = _checked_seed(seed)
+    key = _checks.key("seed", seed)
     kind, component_names = _probed_output(
         reward_fn, names, base.dtype, params, "at every sampled state"
     )
@@ -395,7 +424,7 @@ def distribution(
         with_params=params is not None,
     )
     draws, totals, components = _distribution_kernel(
-        reward_fn, base, marginal_values, seed, params, structure=structure
+        reward_fn, base, marginal_values, key, params, structure=structure
     )
     states = _full_states(base, draws, structure)
     if not bool(_all_finite((totals, components))):
@@ -408,7 +437,7 @@ def distribution(
             "divisions and roots (rv.shapes.norm, rv.shapes.alignment are safe at 0)."
         )
     return RewardDistribution(
-        component_names=component_names,
+        names=component_names,
         components=components,
         total=totals,
         states={name: states[:, i] for i, name in enumerate(names)},
@@ -555,13 +584,12 @@ def _checked_marginals(marginals, names, dtype, swept) -> tuple[tuple, tuple]:
 def _checked_samples(n_samples, marginalised: bool) -> int:
     if not marginalised:
         return 1
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer):
-        raise TypeError(f"n_samples must be an integer, got {n_samples!r}.")
+    n_samples = _checks.positive_int("n_samples", n_samples)
     if n_samples < 2:
         raise ValueError(
             f"n_samples must be >= 2 to estimate a mean and its standard error, got {n_samples}."
         )
-    return int(n_samples)
+    return n_samples
 
 
 def _checked_quantiles(quantiles) -> tuple[float, ...]:
@@ -584,14 +612,6 @@ def _checked_params(params, dtype) -> dict[str, jax.Array] | None:
         _checks.finite(f"params[{name!r}]", array)
         checked[str(name)] = array
     return checked
-
-
-def _checked_seed(seed) -> jax.Array:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an integer, got {seed!r}.")
-    if not 0 <= seed < 2**32:
-        raise ValueError(f"seed must lie in [0, 2**32), got {seed}.")
-    return jnp.asarray(seed, dtype=jnp.uint32)
 
 
 def _probed_output(reward_fn, names, dtype, params, where: str) -> tuple[str, tuple[str, ...]]:
@@ -693,13 +713,12 @@ def _grid(bounds: jax.Array, nx: int, ny: int) -> tuple[jax.Array, jax.Array]:
     )
 
 
-def _draws(marginal_values, seed, structure: _Structure, dtype) -> jax.Array:
+def _draws(marginal_values, key, structure: _Structure, dtype) -> jax.Array:
     """``[n, M]`` draws of the ``M`` marginalised coordinates (in ``marginal_kinds`` order).
 
-    Each coordinate's draws come from the seed folded with the coordinate's index, so
+    Each coordinate's draws come from the ``key`` folded with the coordinate's index, so
     adding a marginal leaves the draws of the others unchanged.
     """
-    key = jax.random.key(seed)
     n = structure.n_samples
     columns = []
     for (index, kind), values in zip(structure.marginal_kinds, marginal_values, strict=True):
@@ -751,8 +770,8 @@ def _point_samples(reward_fn, structure: _Structure, params, base, draws, x_valu
 
 
 @partial(jax.jit, static_argnames=("reward_fn", "structure"))
-def _landscape_kernel(reward_fn, base, bounds, marginal_values, seed, params, *, structure):
-    draws = _draws(marginal_values, seed, structure, base.dtype)
+def _landscape_kernel(reward_fn, base, bounds, marginal_values, key, params, *, structure):
+    draws = _draws(marginal_values, key, structure, base.dtype)
     x_values, y_values = _grid(bounds, structure.nx, structure.ny)
     n = structure.n_samples
     point = jax.vmap(
@@ -766,7 +785,7 @@ def _landscape_kernel(reward_fn, base, bounds, marginal_values, seed, params, *,
         summaries = {
             "mean": mean,
             "std": total.std(axis=-1, ddof=1) if n > 1 else jnp.zeros_like(mean),
-            "components": components.mean(axis=1).T,  # [K, nx]
+            "components": components.mean(axis=1),  # [nx, K]
             "grad_x": grad_x.mean(axis=-1),
             "grad_y": grad_y.mean(axis=-1),
         }
@@ -777,7 +796,7 @@ def _landscape_kernel(reward_fn, base, bounds, marginal_values, seed, params, *,
 
     rows_per_chunk = max(1, min(structure.ny, _EVALUATIONS_PER_CHUNK // (structure.nx * n)))
     maps = jax.lax.map(row, y_values, batch_size=rows_per_chunk)
-    components = maps["components"]  # [ny, K, nx]
+    components = maps["components"]  # [ny, nx, K]
     quantiles = (
         jnp.moveaxis(maps["quantiles"], 1, 0)  # [Q, ny, nx]
         if structure.quantile_levels
@@ -787,8 +806,8 @@ def _landscape_kernel(reward_fn, base, bounds, marginal_values, seed, params, *,
         maps["mean"],
         maps["std"],
         quantiles,
-        jnp.moveaxis(components, 1, 0),  # [K, ny, nx]
-        jnp.argmax(jnp.abs(components), axis=1).astype(jnp.int32),  # [ny, nx]
+        components,
+        jnp.argmax(jnp.abs(components), axis=-1).astype(jnp.int32),  # [ny, nx]
         maps["grad_x"],
         maps["grad_y"],
         draws,
@@ -796,8 +815,8 @@ def _landscape_kernel(reward_fn, base, bounds, marginal_values, seed, params, *,
 
 
 @partial(jax.jit, static_argnames=("reward_fn", "structure"))
-def _point_kernel(reward_fn, base, marginal_values, seed, params, x_value, y_value, *, structure):
-    draws = _draws(marginal_values, seed, structure, base.dtype)
+def _point_kernel(reward_fn, base, marginal_values, key, params, x_value, y_value, *, structure):
+    draws = _draws(marginal_values, key, structure, base.dtype)
     total, components, grad_x, grad_y = _point_samples(
         reward_fn, structure, params, base, draws, x_value, y_value
     )
@@ -805,8 +824,8 @@ def _point_kernel(reward_fn, base, marginal_values, seed, params, x_value, y_val
 
 
 @partial(jax.jit, static_argnames=("reward_fn", "structure"))
-def _distribution_kernel(reward_fn, base, marginal_values, seed, params, *, structure):
-    draws = _draws(marginal_values, seed, structure, base.dtype)
+def _distribution_kernel(reward_fn, base, marginal_values, key, params, *, structure):
+    draws = _draws(marginal_values, key, structure, base.dtype)
     total, components = jax.vmap(
         lambda draw: _reward_and_components(
             reward_fn, structure, params, _state(structure, base, draw), base.dtype
@@ -827,7 +846,7 @@ def _all_finite(arrays) -> jax.Array:
     return jnp.all(jnp.stack([jnp.isfinite(a).all() for a in jax.tree_util.tree_leaves(arrays)]))
 
 
-def _raise_non_finite(reward_fn, base, bounds, marginal_values, seed, params, structure, maps):
+def _raise_non_finite(reward_fn, base, bounds, marginal_values, key, params, structure, maps):
     """Find the first grid point and sample where the reward or its gradient is not finite.
 
     ``maps`` are the grid's ``[ny, nx]`` maps; the point is located on them, then that
@@ -841,7 +860,7 @@ def _raise_non_finite(reward_fn, base, bounds, marginal_values, seed, params, st
         reward_fn,
         base,
         marginal_values,
-        seed,
+        key,
         params,
         x_values[ix],
         y_values[iy],

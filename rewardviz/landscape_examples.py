@@ -32,8 +32,42 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rewardviz import landscape, shapes
+from rewardviz import _checks, landscape, shapes
 from rewardviz.mdp import TabularMDP
+
+__all__ = [
+    "BALL_AND_GOAL_PARAMS",
+    "BALL_AND_GOAL_TEMPLATE",
+    "BALL_AND_GOAL_TERMS",
+    "BALL_MAX_SPEED",
+    "FIELD_LENGTH",
+    "FIELD_WIDTH",
+    "FORCE",
+    "GOAL_POSITION",
+    "GRAVITY",
+    "MAX_POSITION",
+    "MAX_SPEED",
+    "MIN_POSITION",
+    "MOUNTAIN_CAR_PARAMS",
+    "MOUNTAIN_CAR_TEMPLATE",
+    "OPPONENT_GOAL",
+    "OWN_GOAL",
+    "PLAYER_MAX_SPEED",
+    "DiscretisedMountainCar",
+    "LandscapeExample",
+    "ball_and_goal",
+    "ball_and_goal_arrows",
+    "ball_and_goal_points",
+    "ball_and_goal_reward",
+    "mountain_car",
+    "mountain_car_energy",
+    "mountain_car_mdp",
+    "mountain_car_potential",
+    "mountain_car_reward",
+    "mountain_car_step",
+    "mountain_car_terminal",
+    "mountain_car_transition_reward",
+]
 
 # ---------------------------------------------------------------------------
 # The record.
@@ -210,7 +244,7 @@ def ball_and_goal() -> LandscapeExample:
     Example:
         >>> field = rv.landscape_examples.ball_and_goal()
         >>> land = field.evaluate(resolution=64)
-        >>> land.component_names
+        >>> land.names
         ('approach', 'ball_to_goal', 'velocity_to_ball', 'ball_velocity_to_goal', 'own_goal_danger')
     """
     half_length, half_width = FIELD_LENGTH / 2, FIELD_WIDTH / 2
@@ -389,7 +423,7 @@ def _grid_points(n_positions: int, n_velocities: int) -> tuple[np.ndarray, np.nd
 
 
 def mountain_car_mdp(
-    n_positions: int = 15, n_velocities: int = 15, gamma: float = 0.99
+    n_positions: int = 15, n_velocities: int = 15, *, gamma: float = 0.99
 ) -> DiscretisedMountainCar:
     """MountainCar on a grid of points of the position–velocity plane: a :class:`rewardviz.TabularMDP`.
 
@@ -407,9 +441,8 @@ def mountain_car_mdp(
     :meth:`DiscretisedMountainCar.transition_rewards`. ``rv.shaping``'s exact fits build
     an ``[S², S]`` design matrix: keep ``S = n_positions·n_velocities`` to a few hundred.
     """
-    for name, count in (("n_positions", n_positions), ("n_velocities", n_velocities)):
-        if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 2:
-            raise ValueError(f"{name} must be an integer >= 2, got {count!r}.")
+    n_positions = _checks.positive_int("n_positions", n_positions, minimum=2)
+    n_velocities = _checks.positive_int("n_velocities", n_velocities, minimum=2)
     positions, velocities = _grid_points(n_positions, n_velocities)
     actions = jnp.arange(3.0)
     next_p, next_v = jax.vmap(lambda p, v: mountain_car_step(p, v, actions))(

@@ -33,10 +33,22 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from rewardviz import _checks
+from rewardviz import _bootstrap, _checks, _deprecation, _kernels
 from rewardviz import solve as solvers
 from rewardviz.mdp import TabularMDP
 from rewardviz.rewards import HIGHEST, check_reward
+
+__all__ = [
+    "DEFAULT_EVALUATIONS",
+    "LEARNERS",
+    "TD_LEARNERS",
+    "LearningComparison",
+    "LearningRun",
+    "bootstrap_ci",
+    "compare_rewards",
+    "normalised_regret",
+    "train",
+]
 
 #: The model-free learners, by the name ``learner=`` takes.
 TD_LEARNERS = ("q_learning", "sarsa", "expected_sarsa")
@@ -154,10 +166,11 @@ class LearningComparison:
 # Public functions: validate, then call a jitted kernel.
 
 
+@_deprecation.renamed_keywords(key="seed")
 def train(
     mdp: TabularMDP,
     reward,
-    key,
+    seed: int | jax.Array,
     *,
     learner: str = "q_learning",
     steps: int,
@@ -167,7 +180,7 @@ def train(
     epsilon: float = 0.1,
     max_episode_length: int | None = None,
 ) -> LearningRun:
-    """Train one tabular learner on ``reward`` with one key; score it on ``true_reward``.
+    """Train one tabular learner on ``reward`` with one seed; score it on ``true_reward``.
 
     Every step the learner acts ε-greedily (ties between greedy actions broken
     uniformly at random), observes ``s′ ~ T(·|s, a)`` and ``r = R(s, a, s′)`` and updates
@@ -182,7 +195,7 @@ def train(
     ``"value_iteration"`` is a planning baseline with a limited budget: it knows the model
     and, by step ``t``, has done ``⌊t/(|S|·|A|)⌋`` synchronous sweeps
     ``Q(s, a) ← r(s, a) + γ Σ_s′ T(s′|s, a) max_a′ Q(s′, a′)`` from ``Q = 0`` (one sweep backs
-    up as many state-action pairs as that many steps update). It ignores the key,
+    up as many state-action pairs as that many steps update). It ignores the seed,
     ``learning_rate``, ``epsilon`` and ``max_episode_length``, and never acts, so its
     visits are 0.
 
@@ -198,7 +211,7 @@ def train(
         mdp: the MDP; ``gamma < 1`` (the greedy policies met during learning need not
             terminate, and their return must be finite).
         reward: ``[S, A, S′]`` the reward the learner is trained on.
-        key: a ``jax.random`` key or an integer seed.
+        seed: an integer or a ``jax.random`` key; the run is a pure function of it.
         learner: one of :data:`LEARNERS`.
         steps: environment steps, ``>= 1``.
         true_reward: ``[S, A, S′]`` the reward the greedy policy is scored on; ``reward``
@@ -221,20 +234,21 @@ def train(
     true_reward = reward if true_reward is None else _one_reward(mdp, true_reward, "true_reward")
     options = _options(mdp, learner, steps, eval_every, learning_rate, epsilon, max_episode_length)
     q, returns, visits = _train_one(
-        mdp, true_reward, reward, _key(key), *options.traced, **options.static
+        mdp, true_reward, reward, _checks.key("seed", seed), *options.traced, **options.static
     )
     return LearningRun(
         steps=jnp.asarray(options.evaluation_steps), q_values=q, returns=returns, visits=visits
     )
 
 
+@_deprecation.renamed_keywords(seeds="n_seeds")
 def compare_rewards(
     mdp: TabularMDP,
     true_reward,
     candidates: Mapping[str, object],
     *,
     learner: str = "q_learning",
-    seeds: int = 32,
+    n_seeds: int = 32,
     steps: int = 20_000,
     seed: int | jax.Array = 0,
     eval_every: int | None = None,
@@ -247,10 +261,10 @@ def compare_rewards(
 ) -> LearningComparison:
     """Learning curves of several candidate rewards, all scored on the true reward.
 
-    Trains ``seeds`` independent runs of ``learner`` (see :func:`train`) on every
+    Trains ``n_seeds`` independent runs of ``learner`` (see :func:`train`) on every
     candidate in one jitted call (vmapped over candidates and seeds) and evaluates each
     run's greedy policy on ``true_reward`` exactly every ``eval_every`` steps. Run ``i``
-    uses the key ``jax.random.split(key, seeds)[i]`` (``key = jax.random.key(seed)``
+    uses the key ``jax.random.split(key, n_seeds)[i]`` (``key = jax.random.key(seed)``
     for an integer seed) for every candidate: candidates are compared on common random
     numbers, and a run can be reproduced alone with :func:`train` and that key.
 
@@ -265,7 +279,7 @@ def compare_rewards(
         true_reward: ``[S, A, S′]`` the reward that counts.
         candidates: ``{name: reward [S, A, S′]}`` the rewards to learn from, at least one.
         learner: one of :data:`LEARNERS`.
-        seeds: runs per candidate, ``>= 1``.
+        n_seeds: runs per candidate, ``>= 1``.
         steps: environment steps per run, ``>= 1``.
         seed: an integer or a ``jax.random`` key. An integer also seeds the bootstrap
             (``bootstrap_ci(..., seed=seed)``); a key seeds it with an integer drawn
@@ -279,12 +293,14 @@ def compare_rewards(
         >>> mdp, reward = rv.envs.gridworld(["S...", ".#..", "...G"])
         >>> shaped = rv.shaping.potential_shaping(mdp, reward, -rv.envs.steps_to_goal(mdp))
         >>> result = rv.learning.compare_rewards(
-        ...     mdp, reward, {"sparse": reward, "shaped": shaped}, seeds=16, steps=4000)
+        ...     mdp, reward, {"sparse": reward, "shaped": shaped}, n_seeds=16, steps=4000)
         >>> result.summary[["auc", "steps_to_threshold", "final_regret"]]  # doctest: +SKIP
     """
     true_reward = _one_reward(mdp, true_reward, "true_reward")
     names, rewards = _candidates(mdp, candidates, true_reward.dtype)
-    seeds = _positive_int("seeds", seeds, "the number of independent runs per candidate")
+    n_seeds = _checks.positive_int(
+        "n_seeds", n_seeds, "the number of independent runs per candidate"
+    )
     options = _options(mdp, learner, steps, eval_every, learning_rate, epsilon, max_episode_length)
     threshold = _checks.in_range("threshold", threshold, 0.0, 1.0)
     if threshold == 0:
@@ -292,18 +308,19 @@ def compare_rewards(
     confidence = _checks.in_range("confidence", confidence, 0.0, 1.0)
     if confidence in (0.0, 1.0):
         raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}.")
-    n_bootstrap = _positive_int("n_bootstrap", n_bootstrap, "the number of bootstrap resamples")
+    n_bootstrap = _checks.positive_int(
+        "n_bootstrap", n_bootstrap, "the number of bootstrap resamples"
+    )
 
-    root = _key(seed)
-    keys = jax.random.split(root, seeds)
+    keys = jax.random.split(_checks.key("seed", seed), n_seeds)
     q, returns, visits = _train_batch(
         mdp, true_reward, rewards, keys, *options.traced, **options.static
     )
     best, worst = _return_range(mdp, true_reward)
     returns = np.asarray(returns, dtype=np.float64)
     regret = normalised_regret(returns, best, worst)
-    final_policy = np.asarray(solvers._greedy(q[:, :, -1], 0.0), dtype=np.float64).mean(axis=1)
-    bootstrap_seed = _bootstrap_seed(seed, root)
+    final_policy = np.asarray(_kernels.greedy(q[:, :, -1], 0.0), dtype=np.float64).mean(axis=1)
+    bootstrap_seed = _checks.seed_int("seed", seed)
     return _summarise(
         names=names,
         learner=options.static["learner"],
@@ -336,19 +353,22 @@ def normalised_regret(returns, optimal_return: float, worst_return: float) -> np
     return np.clip((optimal_return - returns) / span, 0.0, 1.0)
 
 
+@_deprecation.renamed_keywords(n_resamples="n_bootstrap")
 def bootstrap_ci(
-    samples, *, confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0
+    samples, *, confidence: float = 0.95, n_bootstrap: int = 2000, seed: int | jax.Array = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean over the last axis with a percentile bootstrap interval (Efron & Tibshirani 1993).
 
-    Draws ``n_resamples`` resamples of the ``N`` entries of the last axis with
+    Draws ``n_bootstrap`` resamples of the ``N`` entries of the last axis with
     replacement, the same resamples for every leading index (so paired quantities stay
-    paired), as ``numpy.random.default_rng(seed).integers(0, N, (n_resamples, N))``,
+    paired), as ``numpy.random.default_rng(seed).integers(0, N, (n_bootstrap, N))``,
     and returns the ``(1 ∓ confidence)/2`` quantiles (numpy's linear interpolation) of
     the resampled means. rliable reports aggregate RL results this way across runs.
+    The package's one bootstrap (``rewardviz._bootstrap``) draws the resamples.
 
     Args:
         samples: ``[..., N]`` finite numbers, ``N >= 1``.
+        seed: an integer or a ``jax.random`` key (turned into an integer by one draw).
 
     Returns:
         ``(mean, low, high)``, each ``[...]``.
@@ -356,20 +376,16 @@ def bootstrap_ci(
     Example:
         >>> mean, low, high = rv.learning.bootstrap_ci(np.array([1.0, 2.0, 4.0]))
     """
-    samples = np.asarray(samples, dtype=np.float64)
-    if samples.ndim < 1 or samples.shape[-1] < 1:
-        raise ValueError(f"samples must have shape [..., N] with N >= 1, got {samples.shape}.")
-    _checks.finite("samples", samples)
-    confidence = float(confidence)
-    if not 0 < confidence < 1:
+    confidence = _checks.in_range("confidence", confidence, 0.0, 1.0)
+    if confidence in (0.0, 1.0):
         raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}.")
-    n_resamples = _positive_int("n_resamples", n_resamples, "the number of resamples")
-    count = samples.shape[-1]
-    indices = np.random.default_rng(seed).integers(0, count, (n_resamples, count))
-    means = samples[..., indices].mean(axis=-1)  # [..., n_resamples]
-    tail = (1 - confidence) / 2
-    low, high = np.quantile(means, [tail, 1 - tail], axis=-1)
-    return samples.mean(axis=-1), low, high
+    n_bootstrap = _checks.positive_int("n_bootstrap", n_bootstrap, "the number of resamples")
+    return _bootstrap.mean_interval(
+        samples,
+        confidence=confidence,
+        n_bootstrap=n_bootstrap,
+        seed=_checks.seed_int("seed", seed),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -490,13 +506,13 @@ def _run(mdp, reward, key, learning_rate, epsilon, max_episode_length, *, learne
 
 def _planning(mdp, reward, *, steps, every):
     """Value iteration with ``⌊t/(|S|·|A|)⌋`` sweeps by each evaluation step ``t``: ``[E, S, A]``."""
-    continuing, expected, gamma = solvers._live_dynamics(mdp, reward)
+    continuing, expected, gamma = _kernels.live_dynamics(mdp, reward)
     live = ~mdp.terminal
     sweeps = _evaluation_steps(steps, every) // (mdp.n_states * mdp.n_actions)
 
     def sweep(_, q):
         values = jnp.where(live, jnp.max(q, axis=-1), 0)
-        return solvers._backup(continuing, gamma, expected, values)
+        return _kernels.backup(continuing, gamma, expected, values)
 
     def stretch(q, count):
         q = jax.lax.fori_loop(0, count, sweep, q)
@@ -513,8 +529,8 @@ def _greedy_returns(mdp, true_reward, q):
     Evaluated outside the scans, all snapshots at once: one batched linear solve rather
     than LAPACK inside a loop (a pattern seen to hang XLA:CPU, docs/architecture.md).
     """
-    policy = solvers._greedy(q, 0.0)
-    values = solvers._policy_evaluation(mdp, true_reward, policy)
+    policy = _kernels.greedy(q, 0.0)
+    values = _kernels.policy_evaluation(mdp, true_reward, policy)
     initial = mdp.initial.astype(values.dtype)
     return jnp.einsum("s,...s->...", initial, values, precision=HIGHEST)
 
@@ -567,7 +583,7 @@ def _summarise(
 
     def ci(values):
         return bootstrap_ci(
-            values, confidence=confidence, n_resamples=n_bootstrap, seed=bootstrap_seed
+            values, confidence=confidence, n_bootstrap=n_bootstrap, seed=bootstrap_seed
         )
 
     summary = {}
@@ -649,10 +665,10 @@ def _options(mdp, learner, steps, eval_every, learning_rate, epsilon, max_episod
         )
     if learner not in LEARNERS:
         raise ValueError(f"learner must be one of {LEARNERS}, got {learner!r}.")
-    steps = _positive_int("steps", steps, "the number of environment steps per run")
+    steps = _checks.positive_int("steps", steps, "the number of environment steps per run")
     if eval_every is None:
         eval_every = max(1, steps // DEFAULT_EVALUATIONS)
-    eval_every = _positive_int("eval_every", eval_every, "the steps between evaluations")
+    eval_every = _checks.positive_int("eval_every", eval_every, "the steps between evaluations")
     if eval_every > steps:
         raise ValueError(f"eval_every ({eval_every}) must be at most steps ({steps}).")
     learning_rate = _checks.in_range("learning_rate", learning_rate, 0.0, 1.0)
@@ -661,7 +677,7 @@ def _options(mdp, learner, steps, eval_every, learning_rate, epsilon, max_episod
     epsilon = _checks.in_range("epsilon", epsilon, 0.0, 1.0)
     if max_episode_length is None:
         max_episode_length = 4 * mdp.n_states
-    max_episode_length = _positive_int(
+    max_episode_length = _checks.positive_int(
         "max_episode_length", max_episode_length, "the steps before an episode is cut"
     )
     evaluation_steps = _evaluation_steps(steps, eval_every)
@@ -680,18 +696,10 @@ def _evaluation_steps(steps: int, every: int) -> np.ndarray:
     return np.unique(np.append(np.arange(0, steps + 1, every), steps))
 
 
-def _positive_int(name: str, value, meaning: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer ({meaning}), got {value!r}.")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer ({meaning}), got {value}.")
-    return int(value)
-
-
 def _one_reward(mdp: TabularMDP, reward, name: str) -> jax.Array:
     if not isinstance(mdp, TabularMDP):
         raise TypeError(f"mdp must be a rewardviz.TabularMDP, got {type(mdp).__name__}.")
-    reward = check_reward(mdp, reward, name)
+    reward = check_reward(mdp, reward, name=name)
     if reward.ndim != 3:
         raise ValueError(
             f"{name} must be one reward of shape [S, A, S'] = ({mdp.n_states}, "
@@ -715,28 +723,3 @@ def _candidates(mdp: TabularMDP, candidates, dtype) -> tuple[list[str], jax.Arra
     if len(set(names)) != len(names):
         raise ValueError(f"candidate names must be distinct as strings, got {names}.")
     return names, jnp.stack([reward.astype(dtype) for reward in rewards])
-
-
-def _bootstrap_seed(seed, key) -> int:
-    if isinstance(seed, int | np.integer):
-        return int(seed)
-    return int(jax.random.randint(key, (), 0, np.iinfo(np.int32).max))
-
-
-def _key(seed) -> jax.Array:
-    if isinstance(seed, bool):
-        raise TypeError(f"seed must be an integer or a jax.random key, got {seed!r}.")
-    if isinstance(seed, int | np.integer):
-        if seed < 0:
-            raise ValueError(
-                f"seed must be a non-negative integer or a jax.random key, got {seed}."
-            )
-        return jax.random.key(int(seed))
-    if isinstance(seed, jax.Array) and (
-        jax.dtypes.issubdtype(seed.dtype, jax.dtypes.prng_key)
-        or (seed.dtype == jnp.uint32 and seed.shape == (2,))
-    ):
-        return seed
-    raise TypeError(
-        f"seed must be an integer or a jax.random key (jax.random.key(0)), got {seed!r}."
-    )

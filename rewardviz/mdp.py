@@ -17,6 +17,11 @@ import numpy as np
 
 from rewardviz import _checks
 
+__all__ = [
+    "SUM_TOLERANCE",
+    "TabularMDP",
+]
+
 #: Rows of ``transitions`` (and ``initial``) must sum to 1 within this absolute
 #: tolerance, per floating type: float32 rounding over a few hundred successor
 #: states reaches ~1e-6, float64 input is expected to be normalised carefully.

@@ -11,11 +11,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rewardviz import _checks
+from rewardviz import _checks, _deprecation
 from rewardviz.mdp import SUM_TOLERANCE, TabularMDP
 
+__all__ = [
+    "as_stochastic",
+    "uniform",
+]
 
-def as_stochastic(mdp: TabularMDP, policy, name: str = "policy") -> jax.Array:
+
+@_deprecation.positional_options("name")
+def as_stochastic(mdp: TabularMDP, policy, *, name: str = "policy") -> jax.Array:
     """Return ``policy`` as a stochastic array ``[..., S, A]``, validated.
 
     Accepts an integer array ``[..., S]`` of actions (a deterministic policy) or a

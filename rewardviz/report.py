@@ -45,12 +45,8 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import html
-import os
 import pathlib
-import tempfile
-import zipfile
 from collections.abc import Mapping
 from typing import Literal
 
@@ -61,9 +57,24 @@ import plotly.io as pio
 import plotly.offline
 
 import rewardviz
-from rewardviz import decompose, distances, envs, io, plots, rewards, solve
+from rewardviz import _files, decompose, distances, envs, io, plots, rewards, solve
 from rewardviz.decompose import RewardLog
 from rewardviz.mdp import TabularMDP
+
+__all__ = [
+    "DISTANCE_METHODS",
+    "LOG_SUFFIXES",
+    "MDP_KEYS",
+    "PLOTLY_CONFIG",
+    "Kind",
+    "check_output",
+    "detect_kind",
+    "log_report",
+    "read_log",
+    "read_rewards",
+    "rewards_report",
+    "write_report",
+]
 
 #: File name endings read as reward logs, and the reader of each.
 LOG_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -106,7 +117,7 @@ def detect_kind(path) -> Kind:
             f"cannot tell what {str(path)!r} holds from its name: expected a .csv, .parquet "
             "or .npz file, or a TensorBoard log directory."
         )
-    keys = set(_load_npz(path))
+    keys = set(_files.read_arrays(path))
     if "components" in keys:
         return "log"
     if keys & {"transitions", "layout"}:
@@ -127,9 +138,7 @@ def read_log(path) -> RewardLog:
     (first line ``#{...}``), which :func:`rewardviz.io.read_sb3_monitor` reads; a
     directory uses :func:`rewardviz.io.read_tensorboard`, or ``read_sb3_monitor`` when it
     holds ``*monitor.csv`` files and no event files; an ``.npz`` holds the arrays written
-    by :func:`rewardviz.io.write_npz` (``components`` ``[E, T, K]``, ``names`` ``[K]``,
-    and optionally ``mask`` ``[E, T]``, ``weights`` ``[K]``, ``total`` ``[E, T]``,
-    ``steps`` ``[E, T]`` and ``wall_times`` ``[E, T]``).
+    by :func:`rewardviz.io.write_npz`, read by :func:`rewardviz.io.read_npz`.
 
     Example:
         >>> log = report.read_log("rewards.csv")
@@ -145,7 +154,7 @@ def read_log(path) -> RewardLog:
     if LOG_SUFFIXES.get(suffix) == "parquet":
         return io.read_parquet(path)
     if suffix == ".npz":
-        return _log_from_npz(path)
+        return io.read_npz(path)
     raise ValueError(
         f"unknown reward log format {suffix or '(no suffix)'!r} of {str(path)!r}: expected "
         ".csv, .parquet or .npz, or a TensorBoard log directory."
@@ -171,7 +180,7 @@ def read_rewards(path, *, gamma: float | None = None) -> tuple[TabularMDP, dict[
             f"rewards on an MDP are read from an .npz file, got {str(path)!r}; see "
             "docs/report.md for the arrays it must hold."
         )
-    arrays = _load_npz(path)
+    arrays = _files.read_arrays(path)
     where = f"in {path.name}"
     if "transitions" in arrays and "layout" in arrays:
         raise ValueError(
@@ -255,54 +264,7 @@ def _lifted_reward(mdp: TabularMDP, value: np.ndarray, name: str) -> jax.Array:
             f"{name} must have shape [S, A, S'] = {(n_states, n_actions, n_states)}, "
             f"[S, A] = {(n_states, n_actions)} or [S] = ({n_states},), got {value.shape}."
         )
-    return rewards.check_reward(mdp, value, name)
-
-
-def _log_from_npz(path: pathlib.Path) -> RewardLog:
-    arrays = _load_npz(path)
-    missing = [key for key in ("components", "names") if key not in arrays]
-    if missing:
-        raise ValueError(
-            f"{path.name} has no {missing}: a reward log .npz holds 'components' [E, T, K] "
-            "and 'names' [K] (and optionally 'mask', 'weights', 'total'), as written by "
-            "rewardviz.io.write_npz."
-        )
-    names = arrays["names"]
-    if names.ndim != 1 or names.dtype.kind != "U":
-        raise ValueError(
-            f"'names' in {path.name} must be a 1-D array of strings, got dtype "
-            f"{names.dtype} and shape {names.shape}."
-        )
-    try:
-        return RewardLog.from_arrays(
-            arrays["components"],
-            arrays.get("mask"),
-            names=[str(name) for name in names],
-            weights=arrays.get("weights"),
-            total=arrays.get("total"),
-            steps=arrays.get("steps"),
-            wall_times=arrays.get("wall_times"),
-        )
-    except (TypeError, ValueError) as error:
-        raise type(error)(f"{path.name}: {error}") from error
-
-
-def _load_npz(path: pathlib.Path) -> dict[str, np.ndarray]:
-    """Every array of an ``.npz``, read without unpickling (object arrays are refused)."""
-    if not zipfile.is_zipfile(path):
-        raise ValueError(
-            f"{str(path)!r} is not an .npz file (a zip archive of arrays, as np.savez writes)."
-        )
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        reason = str(error)
-        if "allow_pickle" in reason:
-            reason = "it holds Python objects (pickled data), which are never loaded"
-        raise ValueError(
-            f"{str(path)!r} is not a readable .npz file of plain arrays: {reason}."
-        ) from error
+    return rewards.check_reward(mdp, value, name=name)
 
 
 def _existing(path) -> pathlib.Path:
@@ -470,7 +432,7 @@ def log_report(
         raise TypeError(f"log must be a rewardviz.RewardLog, got {type(log).__name__}.")
     returns = np.asarray(decompose.component_returns(log, gamma))  # [E, K]
     _, absolute_shares = decompose.return_shares(log, gamma)
-    step_correlation = decompose.correlations(log, "step")
+    step_correlation = decompose.correlations(log, level="step")
     dead = np.asarray(decompose.dead_components(log))
     try:
         attribution = np.asarray(decompose.variance_attribution(log, gamma))
@@ -553,7 +515,7 @@ def log_report(
         "of their returns over episodes (second).",
         plots.correlation_heatmap(step_correlation, names, title="Per-step correlation"),
         plots.correlation_heatmap(
-            decompose.correlations(log, "episode", gamma),
+            decompose.correlations(log, level="episode", gamma=gamma),
             names,
             title="Per-episode return correlation",
         ),
@@ -616,7 +578,7 @@ def rewards_report(
     names = [str(name) for name in named_rewards]
     checked = []
     for name, reward in zip(names, named_rewards.values(), strict=True):
-        reward = rewards.check_reward(mdp, reward, f"named_rewards[{name!r}]")
+        reward = rewards.check_reward(mdp, reward, name=f"named_rewards[{name!r}]")
         if reward.ndim != 3:
             raise ValueError(
                 f"named_rewards[{name!r}] must be one reward [S, A, S'] = "
@@ -631,7 +593,7 @@ def rewards_report(
     matrices = {}
     if len(names) > 1:
         matrices = {
-            label: np.asarray(distances.pairwise(mdp, stacked, method, **options))
+            label: np.asarray(distances.pairwise(mdp, stacked, method=method, **options))
             for label, method, options in DISTANCE_METHODS
         }
 
@@ -732,11 +694,11 @@ def _regret_figure(mdp: TabularMDP, stacked, names: list[str], matrices: Mapping
 def write_report(document: str, path, *, force: bool = False) -> pathlib.Path:
     """Write ``document`` to ``path`` atomically; replace an existing file only if ``force``.
 
-    The text goes to a temporary file in ``path``'s directory (``.<name>.<random>.partial``),
-    is flushed to disk, then renamed over ``path`` with ``os.replace``: readers see the
-    old file or the whole new one, never a part. On any failure the temporary file is
-    removed and ``path`` is left as it was. The file gets the permissions of a newly
-    created file (``0o666`` less the umask).
+    The text goes through :func:`rewardviz._files.atomic_write`: to a temporary file in
+    ``path``'s directory (``.<name>.<random>.partial``), flushed to disk, then renamed over
+    ``path`` with ``os.replace``, so readers see the old file or the whole new one, never a
+    part. On any failure the temporary file is removed and ``path`` is left as it was.
+    The file gets the permissions of a newly created file (``0o666`` less the umask).
 
     Raises:
         FileExistsError: ``path`` exists and ``force`` is false.
@@ -749,21 +711,9 @@ def write_report(document: str, path, *, force: bool = False) -> pathlib.Path:
     """
     path = pathlib.Path(path)
     check_output(path, force=force)
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".partial"
-    )
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(document)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())
+    with _files.atomic_write(path) as stream:
+        stream.write(document)
         check_output(path, force=force)  # the file may have appeared while we computed
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
     return path
 
 
@@ -787,9 +737,3 @@ def check_output(path, *, force: bool = False) -> pathlib.Path:
             "or choose another name."
         )
     return path
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current

@@ -13,13 +13,23 @@ from typing import Literal
 import jax
 import jax.numpy as jnp
 
-from rewardviz import _checks
+from rewardviz import _checks, _deprecation, _kernels
 from rewardviz.mdp import TabularMDP
 
-HIGHEST = jax.lax.Precision.HIGHEST
+__all__ = [
+    "HIGHEST",
+    "check_reward",
+    "expected_reward",
+    "state_action_reward",
+    "state_reward",
+]
+
+#: Full-precision matrix products (``jax.lax.Precision.HIGHEST``), used by every kernel.
+HIGHEST = _kernels.HIGHEST
 
 
-def check_reward(mdp: TabularMDP, reward, name: str = "reward") -> jax.Array:
+@_deprecation.positional_options("name")
+def check_reward(mdp: TabularMDP, reward, *, name: str = "reward") -> jax.Array:
     """Return ``reward`` as a float array after checking its shape ``[..., S, A, S']`` and values.
 
     Raises ``ValueError`` naming ``name`` on a wrong shape or a NaN/inf (with its index).
@@ -34,8 +44,9 @@ def check_reward(mdp: TabularMDP, reward, name: str = "reward") -> jax.Array:
     return reward
 
 
+@_deprecation.positional_options("on")
 def state_reward(
-    mdp: TabularMDP, values, on: Literal["destination", "source"] = "destination"
+    mdp: TabularMDP, values, *, on: Literal["destination", "source"] = "destination"
 ) -> jax.Array:
     """Lift a state reward ``R(s)`` (``[..., S]``) to ``[..., S, A, S']``.
 
@@ -72,11 +83,4 @@ def expected_reward(mdp: TabularMDP, reward) -> jax.Array:
     Two rewards with equal expected rewards differ only by S'-redistribution
     (Skalse et al., ICML 2023) and induce the same values for every policy.
     """
-    return _expected_reward(mdp.transitions, check_reward(mdp, reward))
-
-
-def _expected_reward(transitions: jax.Array, reward: jax.Array) -> jax.Array:
-    # A multiply-and-sum, not einsum: XLA:CPU lowers this batched contraction to a
-    # dot_general about 10x slower than the fused elementwise form, and the elementwise
-    # form is exact float arithmetic on every backend (no reduced-precision matmul).
-    return jnp.sum(transitions * reward, axis=-1)
+    return _kernels.expected_reward(mdp.transitions, check_reward(mdp, reward))

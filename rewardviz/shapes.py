@@ -23,8 +23,29 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
+from rewardviz import _deprecation
 
-def norm(vector, axis: int = -1) -> jax.Array:
+__all__ = [
+    "alignment",
+    "clip",
+    "distance",
+    "facing",
+    "half_life_gamma",
+    "heading",
+    "kinesthetic_combination",
+    "linear_annealing",
+    "liu_distance",
+    "liu_distance_signed",
+    "multiply",
+    "norm",
+    "potential_difference",
+    "team_spirit",
+    "velocity_towards",
+    "weighted_sum",
+]
+
+
+def norm(vector, *, axis: int = -1) -> jax.Array:
     """Euclidean length ``‖v‖`` along ``axis``, with gradient 0 (not NaN) at ``v = 0``.
 
     ``jnp.linalg.norm`` has a NaN gradient at the zero vector (``v/‖v‖``); every
@@ -39,7 +60,7 @@ def norm(vector, axis: int = -1) -> jax.Array:
     return jnp.where(positive, jnp.sqrt(jnp.where(positive, squared, 1.0)), 0.0)
 
 
-def distance(a, b, axis: int = -1) -> jax.Array:
+def distance(a, b, *, axis: int = -1) -> jax.Array:
     """``‖a − b‖`` along ``axis`` with a finite gradient where ``a = b`` (see :func:`norm`)."""
     return norm(jnp.asarray(a) - jnp.asarray(b), axis=axis)
 
@@ -110,7 +131,7 @@ def liu_distance_signed(
     return _signed_power(centred, 1.0 / density)
 
 
-def kinesthetic_combination(components, axis: int = -1) -> jax.Array:
+def kinesthetic_combination(components, *, axis: int = -1) -> jax.Array:
     """Kinesthetic Reward Combination (KRC): ``r = sign·|Π_i r_i|^(1/N)`` over ``axis``.
 
     The signed geometric mean of ``N`` components (Lucy-SKG): large only when every
@@ -142,7 +163,7 @@ def kinesthetic_combination(components, axis: int = -1) -> jax.Array:
     return sign * mean
 
 
-def weighted_sum(components, weights, axis: int = -1) -> jax.Array:
+def weighted_sum(components, weights, *, axis: int = -1) -> jax.Array:
     """``r = Σ_i w_i·r_i`` over ``axis``; ``weights`` ``[N]`` broadcast against ``components``.
 
     An elementwise multiply-and-sum rather than a matrix product: exact on every
@@ -156,8 +177,16 @@ def weighted_sum(components, weights, axis: int = -1) -> jax.Array:
     return jnp.sum(components * jnp.asarray(weights), axis=-1)
 
 
-def product(components, axis: int = -1) -> jax.Array:
-    """``r = Π_i r_i`` over ``axis``: a plain product (signs multiply, unlike KRC's rule)."""
+def multiply(components, *, axis: int = -1) -> jax.Array:
+    """``r = Π_i r_i`` over ``axis``: the components multiplied (signs multiply, unlike KRC's rule).
+
+    Formerly ``product``, which still works until rewardviz 0.3.0 but warns: in this
+    package a product is a reward machine's product MDP (:mod:`rewardviz.expressivity`).
+
+    Example:
+        >>> rv.shapes.multiply(jnp.array([0.5, -0.5]))
+        Array(-0.25, dtype=float32)
+    """
     return jnp.prod(jnp.asarray(components), axis=axis)
 
 
@@ -333,3 +362,7 @@ def _signed_power(value, exponent) -> jax.Array:
     size = jnp.abs(value)
     positive = size > 0
     return jnp.where(positive, jnp.sign(value) * jnp.where(positive, size, 1.0) ** exponent, 0.0)
+
+
+# Old names kept for one release: each warns and names its replacement.
+__getattr__ = _deprecation.module_getattr(__name__, {"product": "rewardviz.shapes.multiply"})

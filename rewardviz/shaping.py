@@ -15,9 +15,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rewardviz import _checks
+from rewardviz import _checks, _deprecation
 from rewardviz.mdp import TabularMDP
 from rewardviz.rewards import HIGHEST, check_reward
+
+__all__ = [
+    "SHAPING_TOLERANCE",
+    "PotentialFit",
+    "check_potential",
+    "fit_potential",
+    "is_potential_shaping",
+    "potential_least_squares",
+    "potential_shaping",
+    "progress_bonus",
+    "scaled_shaping_fit",
+    "shaping_reward",
+    "transition_weights",
+]
 
 #: Default relative tolerance of :func:`is_potential_shaping`.
 SHAPING_TOLERANCE = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-8}
@@ -49,7 +63,8 @@ class PotentialFit:
         )
 
 
-def check_potential(mdp: TabularMDP, potential, name: str = "potential") -> jax.Array:
+@_deprecation.positional_options("name")
+def check_potential(mdp: TabularMDP, potential, *, name: str = "potential") -> jax.Array:
     """Return ``potential`` (``[..., S]``) as a float array after checking shape and values."""
     potential = _checks.float_array(name, potential)
     _checks.trailing_shape(name, potential, (mdp.n_states,), "[..., S]")
@@ -132,8 +147,8 @@ def fit_potential(
     Returns:
         :class:`PotentialFit` with batch dimensions of the two rewards broadcast.
     """
-    reward_a = check_reward(mdp, reward_a, "reward_a")
-    reward_b = check_reward(mdp, reward_b, "reward_b")
+    reward_a = check_reward(mdp, reward_a, name="reward_a")
+    reward_b = check_reward(mdp, reward_b, name="reward_b")
     _check_batches("reward_a", reward_a.shape[:-3], "reward_b", reward_b.shape[:-3])
     weights = transition_weights(mdp, weights)
     return _fit_potential(mdp, reward_a, reward_b, weights, fit_scale=bool(fit_scale))
@@ -166,7 +181,8 @@ def is_potential_shaping(
     return (fit.residual <= tol * jnp.maximum(size, jnp.finfo(dtype).tiny)) & positive
 
 
-def transition_weights(mdp: TabularMDP, weights=None, name: str = "weights") -> jax.Array:
+@_deprecation.positional_options("name")
+def transition_weights(mdp: TabularMDP, weights=None, *, name: str = "weights") -> jax.Array:
     """Validated non-negative weights ``[S, A, S']`` normalised to sum to 1 (uniform by default)."""
     shape = (mdp.n_states, mdp.n_actions, mdp.n_states)
     if weights is None:

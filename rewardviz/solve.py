@@ -5,7 +5,9 @@ leading batch dimensions (``[..., S, A, S']``) and solves all of them in one jit
 call: no Python loops over states, rewards or seeds. Policies are stochastic
 ``[..., S, A]`` arrays (integer ``[..., S]`` arrays are accepted as deterministic
 policies). Public functions validate their inputs, then call a jitted kernel; the
-MDP's ``gamma`` is a traced value, so changing it does not recompile.
+MDP's ``gamma`` is a traced value, so changing it does not recompile. The building
+blocks (backups, exact evaluation, greedy ties, policy iteration) live in
+``rewardviz._kernels``, shared with distances, learning and experiments.
 
 Terminal states are absorbing with value 0 (Sutton & Barto, 2018, §3.4): the reward
 of a transition *into* a terminal state counts, nothing after it does, and Q-values
@@ -24,10 +26,29 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rewardviz import _checks, _sharding
+from rewardviz import _checks, _kernels, _sharding
 from rewardviz.mdp import TabularMDP
 from rewardviz.policies import as_stochastic
-from rewardviz.rewards import HIGHEST, _expected_reward, check_reward
+from rewardviz.rewards import HIGHEST, check_reward
+
+__all__ = [
+    "DEFAULT_TIE_TOLERANCE",
+    "DEFAULT_TOLERANCE",
+    "ConvergenceError",
+    "PolicyIterationResult",
+    "ValueIterationResult",
+    "boltzmann_policy",
+    "greedy_policy",
+    "occupancy",
+    "optimal_policy",
+    "policy_evaluation",
+    "policy_iteration",
+    "policy_q_values",
+    "policy_return",
+    "q_values",
+    "soft_q_values",
+    "value_iteration",
+]
 
 #: Default accuracy of iterative solvers: the sup-norm distance from the true fixed
 #: point is at most this (γ < 1), or float rounding stops progress first.
@@ -69,6 +90,39 @@ class ValueIterationResult:
             f"ValueIterationResult(values{tuple(self.values.shape)}, "
             f"q_values{tuple(self.q_values.shape)}, iterations={self.iterations}, "
             f"change={_format_change(self.change)}, converged={self.converged})"
+        )
+
+
+@partial(
+    jax.tree_util.register_dataclass,
+    data_fields=["values", "q_values", "actions", "iterations", "converged"],
+    meta_fields=[],
+)
+@dataclasses.dataclass(frozen=True, eq=False)
+class PolicyIterationResult:
+    """Result of :func:`policy_iteration`.
+
+    Attributes:
+        values: ``[..., S]`` optimal state values ``V*``.
+        q_values: ``[..., S, A]`` optimal Q-values ``Q*``.
+        actions: ``[..., S]`` integer actions of the optimal deterministic policy the
+            iteration ended on (one optimal action per state; :func:`greedy_policy` of
+            ``q_values`` gives all of them).
+        iterations: improvement steps done; one count for the whole batch of a call.
+        converged: whether no action changed in the last step.
+    """
+
+    values: jax.Array
+    q_values: jax.Array
+    actions: jax.Array
+    iterations: jax.Array
+    converged: jax.Array
+
+    def __repr__(self) -> str:
+        return (
+            f"PolicyIterationResult(values{tuple(self.values.shape)}, "
+            f"q_values{tuple(self.q_values.shape)}, actions{tuple(self.actions.shape)}, "
+            f"iterations={self.iterations}, converged={self.converged})"
         )
 
 
@@ -116,7 +170,7 @@ def value_iteration(
     """
     reward = check_reward(mdp, reward)
     tol = _tolerance(tol, mdp, reward)
-    batch_mesh = None if _traced(reward) or reward.ndim == 3 else _sharding.mesh(devices)
+    batch_mesh = None if _kernels.traced(reward) or reward.ndim == 3 else _sharding.mesh(devices)
     if batch_mesh is None:
         result = _value_iteration(mdp, reward, tol, max_iterations=int(max_iterations))
     else:
@@ -129,6 +183,50 @@ def value_iteration(
             q_values=result.q_values[:count].reshape(*batch, mdp.n_states, mdp.n_actions),
         )
     _raise_unless_converged(result, "value_iteration", max_iterations)
+    return result
+
+
+def policy_iteration(
+    mdp: TabularMDP, reward, *, max_iterations: int = 1000
+) -> PolicyIterationResult:
+    """Optimal values by policy iteration (Howard 1960), exact to rounding, for a batch of rewards.
+
+    Starts from the policy greedy on the expected reward ``r(s, a)`` and alternates
+    exact evaluation of the deterministic policy, ``V^π = (I − γP_π)⁻¹ r_π``, with
+    improvement ``π(s) ← argmax_a Q^π(s, a)``. A state switches action only where another
+    action is better by more than rounding (64 ulps of ``max|Q^π|``), so values rise
+    strictly, no policy repeats, and the loop ends when no action changes; then
+    ``V^π = V*`` (Puterman 1994, Thm 6.4.2) to the rounding of one linear solve. On small
+    dense problems that is a handful of steps where :func:`value_iteration` needs about
+    ``log(tol)/log(γ)`` sweeps. Evaluation is Gauss–Jordan elimination without pivoting,
+    stable because ``I − γP_π`` is strictly diagonally dominant for ``γ < 1``; hence
+    ``gamma < 1`` is required (use :func:`value_iteration` for ``γ = 1``).
+
+    Args:
+        mdp: the MDP, ``gamma < 1``.
+        reward: ``[..., S, A, S']``; the whole batch iterates together until every item
+            has settled.
+        max_iterations: improvement steps; reaching it raises :class:`ConvergenceError`.
+
+    Example:
+        >>> mdp, reward = rv.envs.stay_switch()
+        >>> rv.solve.policy_iteration(mdp, reward).actions  # switch in both states  # doctest: +SKIP
+        Array([1, 1], dtype=int32)
+    """
+    reward = check_reward(mdp, reward)
+    max_iterations = _checks.positive_int("max_iterations", max_iterations)
+    if not _kernels.traced(mdp) and float(mdp.gamma) >= 1:
+        raise ValueError(
+            f"policy_iteration needs gamma < 1, got {float(mdp.gamma)}: with gamma = 1 a "
+            "policy that never terminates has no finite values to evaluate. Use "
+            "value_iteration, or mdp.replace(gamma=0.99)."
+        )
+    result = _policy_iteration(mdp, reward, max_iterations=max_iterations)
+    if not _kernels.traced(result) and not bool(result.converged):
+        raise ConvergenceError(
+            f"policy_iteration changed actions in all {max_iterations} steps; raise "
+            "max_iterations (each step costs one exact evaluation per reward)."
+        )
     return result
 
 
@@ -181,7 +279,7 @@ def greedy_policy(q, *, tie_tolerance: float | None = None) -> jax.Array:
         raise ValueError(f"q must have shape [..., S, A], got {q.shape}.")
     if tie_tolerance is None:
         tie_tolerance = DEFAULT_TIE_TOLERANCE.get(np.dtype(q.dtype), 1e-4)
-    return _greedy(q, tie_tolerance)
+    return _kernels.greedy(q, tie_tolerance)
 
 
 def soft_q_values(
@@ -243,7 +341,7 @@ def policy_evaluation(mdp: TabularMDP, reward, policy, *, devices=None) -> jax.A
     """
     reward = check_reward(mdp, reward)
     policy = as_stochastic(mdp, policy)
-    _check_terminates(mdp, policy)
+    _kernels.check_terminates(mdp, policy)
     try:
         batch = jnp.broadcast_shapes(reward.shape[:-3], policy.shape[:-2])
     except ValueError as error:
@@ -251,9 +349,9 @@ def policy_evaluation(mdp: TabularMDP, reward, policy, *, devices=None) -> jax.A
             f"the batch shapes of reward {reward.shape[:-3]} and policy {policy.shape[:-2]} "
             "do not broadcast; give one policy, one reward, or matching batches."
         ) from error
-    batch_mesh = None if _traced(reward, policy) or not batch else _sharding.mesh(devices)
+    batch_mesh = None if _kernels.traced(reward, policy) or not batch else _sharding.mesh(devices)
     if batch_mesh is None:
-        values = _policy_evaluation(mdp, reward, policy)
+        values = _kernels.policy_evaluation(mdp, reward, policy)
     else:
         # Broadcast and flatten both batches, then split the pairs across devices.
         shape = mdp.n_states, mdp.n_actions
@@ -263,8 +361,10 @@ def policy_evaluation(mdp: TabularMDP, reward, policy, *, devices=None) -> jax.A
         policies = jnp.broadcast_to(policy, (*batch, *shape)).reshape(-1, *shape)
         rewards, count = _sharding.put_batch(rewards, batch_mesh)
         policies, _ = _sharding.put_batch(policies, batch_mesh)
-        values = _policy_evaluation(mdp, rewards, policies)[:count].reshape(*batch, mdp.n_states)
-    if not _traced(values):
+        values = _kernels.policy_evaluation(mdp, rewards, policies)[:count].reshape(
+            *batch, mdp.n_states
+        )
+    if not _kernels.traced(values):
         _checks.finite("the policy's values (singular Bellman system)", values)
     return values
 
@@ -273,7 +373,7 @@ def policy_q_values(mdp: TabularMDP, reward, policy) -> jax.Array:
     """``Q^π(s, a) = r(s, a) + γ Σ_s' T(s'|s, a) V^π(s')``, shape ``[..., S, A]``."""
     reward = check_reward(mdp, reward)
     policy = as_stochastic(mdp, policy)
-    _check_terminates(mdp, policy)
+    _kernels.check_terminates(mdp, policy)
     return _policy_q_values(mdp, reward, policy)
 
 
@@ -292,7 +392,7 @@ def occupancy(mdp: TabularMDP, policy) -> jax.Array:
     no terminal states it sums to ``1/(1−γ)``.
     """
     policy = as_stochastic(mdp, policy)
-    _check_terminates(mdp, policy)
+    _kernels.check_terminates(mdp, policy)
     return _occupancy(mdp, policy)
 
 
@@ -300,23 +400,9 @@ def occupancy(mdp: TabularMDP, policy) -> jax.Array:
 # Jitted kernels.
 
 
-def _live_dynamics(mdp: TabularMDP, reward: jax.Array):
-    """Transitions that continue (neither from nor into a terminal state) and ``r(s, a)``."""
-    dtype = jnp.result_type(mdp.transitions, reward)
-    live = ~mdp.terminal
-    transitions = mdp.transitions.astype(dtype)
-    continuing = transitions * live[:, None, None] * live[None, None, :]
-    expected = jnp.where(live[:, None], _expected_reward(transitions, reward.astype(dtype)), 0)
-    return continuing, expected, mdp.gamma.astype(dtype)
-
-
-def _backup(continuing, gamma, expected, values):
-    return expected + gamma * jnp.einsum("sat,...t->...sa", continuing, values, precision=HIGHEST)
-
-
 def _fixed_point(mdp, reward, tol, max_iterations, reduce):
     """Iterate ``V ← reduce(backup(V))`` from 0 with the stopping rule of value_iteration."""
-    continuing, expected, gamma = _live_dynamics(mdp, reward)
+    continuing, expected, gamma = _kernels.live_dynamics(mdp, reward)
     live = ~mdp.terminal
     dtype = expected.dtype
     eps = jnp.finfo(dtype).eps
@@ -324,7 +410,7 @@ def _fixed_point(mdp, reward, tol, max_iterations, reduce):
     factor = jnp.where(gamma < 1, gamma / jnp.where(gamma < 1, 1 - gamma, 1), 1)
 
     def step(values):
-        return jnp.where(live, reduce(_backup(continuing, gamma, expected, values)), 0)
+        return jnp.where(live, reduce(_kernels.backup(continuing, gamma, expected, values)), 0)
 
     def done(values, change):
         rounding = 8 * eps * jnp.maximum(1, jnp.max(jnp.abs(values), initial=0))
@@ -345,7 +431,7 @@ def _fixed_point(mdp, reward, tol, max_iterations, reduce):
     iterations, values, change = jax.lax.while_loop(cond, body, carry)
     return ValueIterationResult(
         values=values,
-        q_values=_backup(continuing, gamma, expected, values),
+        q_values=_kernels.backup(continuing, gamma, expected, values),
         iterations=iterations,
         change=change,
         converged=done(values, change),
@@ -365,51 +451,28 @@ def _soft_value_iteration(mdp, reward, temperature, tol, max_iterations):
     return _fixed_point(mdp, reward, tol, max_iterations, soft_max)
 
 
-@jax.jit
-def _greedy(q, tie_tolerance):
-    best = jnp.max(q, axis=-1, keepdims=True)
-    scale = jnp.maximum(1, jnp.max(jnp.abs(q), axis=(-2, -1), keepdims=True))
-    ties = (q >= best - tie_tolerance * scale).astype(q.dtype)
-    return ties / jnp.sum(ties, axis=-1, keepdims=True)
-
-
-def _continuation(mdp, policy, dtype):
-    """``I − γ P_π`` (``[..., S, S]``) over continuing (non-terminal) transitions."""
-    live = ~mdp.terminal
-    continuing = mdp.transitions.astype(dtype) * live[:, None, None] * live[None, None, :]
-    next_state = jnp.einsum("...sa,sat->...st", policy.astype(dtype), continuing, precision=HIGHEST)
-    return jnp.eye(mdp.n_states, dtype=dtype) - mdp.gamma.astype(dtype) * next_state
-
-
-def _policy_system(mdp, reward, policy):
-    """``I − γ P_π`` (``[..., S, S]``) and ``r_π(s) = Σ_a π(a|s) r(s, a)`` (``[..., S]``)."""
-    _, expected, _ = _live_dynamics(mdp, reward)
-    system = _continuation(mdp, policy, expected.dtype)
-    return system, jnp.sum(policy.astype(expected.dtype) * expected, axis=-1)
-
-
-@jax.jit
-def _policy_evaluation(mdp, reward, policy):
-    system, policy_reward = _policy_system(mdp, reward, policy)
-    n_states = mdp.n_states
-    if policy.ndim == 2:
-        # One policy, many rewards: one factorisation, the rewards as right-hand sides.
-        columns = policy_reward.reshape(-1, n_states).T
-        return jnp.linalg.solve(system, columns).T.reshape(policy_reward.shape)
-    batch = policy_reward.shape[:-1]
-    system = jnp.broadcast_to(system, (*batch, n_states, n_states))
-    return jnp.linalg.solve(system, policy_reward[..., None])[..., 0]
+@partial(jax.jit, static_argnames=("max_iterations",))
+def _policy_iteration(mdp, reward, max_iterations):
+    _, expected, _ = _kernels.live_dynamics(mdp, reward)
+    start = jnp.argmax(expected, axis=-1)
+    actions, iterations, settled = _kernels.policy_iteration(mdp, expected, start, max_iterations)
+    values, q = _kernels.deterministic_values(mdp, expected, actions)
+    return PolicyIterationResult(
+        values=values, q_values=q, actions=actions, iterations=iterations, converged=settled
+    )
 
 
 @jax.jit
 def _policy_q_values(mdp, reward, policy):
-    continuing, expected, gamma = _live_dynamics(mdp, reward)
-    return _backup(continuing, gamma, expected, _policy_evaluation(mdp, reward, policy))
+    continuing, expected, gamma = _kernels.live_dynamics(mdp, reward)
+    return _kernels.backup(
+        continuing, gamma, expected, _kernels.policy_evaluation(mdp, reward, policy)
+    )
 
 
 @jax.jit
 def _occupancy(mdp, policy):
-    system = _continuation(mdp, policy, jnp.result_type(mdp.transitions, policy))
+    system = _kernels.continuation(mdp, policy, jnp.result_type(mdp.transitions, policy))
     start = jnp.where(mdp.terminal, 0, mdp.initial)
     start = jnp.broadcast_to(start, system.shape[:-1])
     visits = jnp.linalg.solve(jnp.swapaxes(system, -1, -2), start[..., None])[..., 0]
@@ -418,10 +481,6 @@ def _occupancy(mdp, policy):
 
 # ---------------------------------------------------------------------------
 # Boundary checks that need concrete values.
-
-
-def _traced(*trees) -> bool:
-    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(trees))
 
 
 def _tolerance(tol, mdp: TabularMDP, reward) -> float:
@@ -435,7 +494,7 @@ def _tolerance(tol, mdp: TabularMDP, reward) -> float:
 
 
 def _raise_unless_converged(result: ValueIterationResult, name: str, max_iterations) -> None:
-    if _traced(result):
+    if _kernels.traced(result):
         return
     if not bool(result.converged):
         raise ConvergenceError(
@@ -445,35 +504,3 @@ def _raise_unless_converged(result: ValueIterationResult, name: str, max_iterati
             "reaching a terminal state; use gamma < 1, make terminal states reachable, or "
             "raise max_iterations."
         )
-
-
-def _check_terminates(mdp: TabularMDP, policy: jax.Array) -> None:
-    """With γ = 1, raise unless every state reaches a terminal state under ``policy``."""
-    if _traced(mdp, policy) or float(mdp.gamma) < 1.0:
-        return
-    stuck = _never_terminating(
-        np.asarray(mdp.transitions), np.asarray(mdp.terminal), np.asarray(policy)
-    )
-    if stuck.any():
-        where = tuple(int(i) for i in np.argwhere(stuck)[0])
-        raise ValueError(
-            f"with gamma = 1 the policy must reach a terminal state from every state, but "
-            f"from state {where[-1]} (policy index {where[:-1]}) it never does "
-            f"({int(stuck.sum())} such states); its return would be an infinite sum. "
-            "Use gamma < 1 or a policy that terminates."
-        )
-
-
-def _never_terminating(transitions, terminal, policy) -> np.ndarray:
-    """States (``[..., S]``) from which no terminal state is reachable under ``policy``.
-
-    Reachability by repeated squaring of the one-step support graph: ⌈log2 S⌉ boolean
-    matrix products instead of a breadth-first search per state.
-    """
-    n_states = terminal.shape[0]
-    step = np.einsum("...sa,sat->...st", policy, transitions) > 0
-    step[..., terminal, :] = False
-    reach = step | np.eye(n_states, dtype=bool)
-    for _ in range(int(np.ceil(np.log2(max(n_states, 2))))):
-        reach = (reach.astype(np.float32) @ reach.astype(np.float32)) > 0
-    return ~(reach & terminal).any(axis=-1)

@@ -1,12 +1,13 @@
 """Self-checks for the teaching sheets: each says right, wrong with a hint, or not answered yet.
 
-A checker takes the student's answer and the exercise's data, computes the reference with
-the package's own tools (shaping, distances, solvers, realisability), and returns a
+A checker takes the exercise's MDP (first, as everywhere in rewardviz), the student's
+answer and the rest of the exercise's data, computes the reference with the package's own
+tools (shaping, distances, solvers, realisability), and returns a
 :class:`Feedback` that a notebook displays as a coloured line. Answers are compared with
 a tolerance, so a correct answer computed another way (a loop, another formula) passes.
 
     >>> mdp, reward = rv.envs.gridworld(["S.", ".G"])
-    >>> rv.teaching.check_shaped_reward(None, mdp, reward, np.zeros(4))
+    >>> rv.teaching.check_shaped_reward(mdp, None, reward, np.zeros(4))
     Feedback(status='unanswered', ...)
 """
 
@@ -19,9 +20,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from rewardviz import distances, shaping, solve
+from rewardviz._deprecation import mdp_first
 from rewardviz.expressivity import RewardMachine, realize_soap
 from rewardviz.expressivity.features import canonical_policies, occupancy_features
 from rewardviz.mdp import TabularMDP
+
+__all__ = [
+    "Feedback",
+    "check_certificate",
+    "check_potential_based",
+    "check_realisable_soap",
+    "check_regret",
+    "check_reward_machine",
+    "check_same_task",
+    "check_shaped_reward",
+    "check_value_potential",
+]
 
 _COLOURS = {"right": "#009E73", "wrong": "#D55E00", "unanswered": "#0072B2"}
 _SYMBOLS = {"right": "✔ Right", "wrong": "✘ Not yet", "unanswered": "… Not answered yet"}
@@ -81,7 +95,8 @@ def _array(answer, shape: tuple[int, ...], what: str) -> np.ndarray | Feedback:
 # Sheet 1: reward shaping.
 
 
-def check_shaped_reward(answer, mdp: TabularMDP, reward, potential) -> Feedback:
+@mdp_first
+def check_shaped_reward(mdp: TabularMDP, answer, reward, potential) -> Feedback:
     """Is ``answer`` the potential-shaped reward ``R(s,a,s') + γΦ(s') − Φ(s)`` (Ng et al. 1999)?"""
     if _unanswered(answer):
         return Feedback("unanswered", "fill in `shaped` and run this cell again.")
@@ -107,8 +122,9 @@ def check_shaped_reward(answer, mdp: TabularMDP, reward, potential) -> Feedback:
     return _wrong("compare one entry by hand: shaped[s, a, s'] = R[s, a, s'] + γΦ[s'] − Φ[s].")
 
 
+@mdp_first
 def check_potential_based(
-    answer: Iterable[str], mdp: TabularMDP, reward, candidates: dict
+    mdp: TabularMDP, answer: Iterable[str], reward, candidates: dict
 ) -> Feedback:
     """Did the student name exactly the candidate rewards that are ``R`` plus potential shaping?"""
     if _unanswered(answer):
@@ -135,7 +151,8 @@ def check_potential_based(
     )
 
 
-def check_value_potential(answer, mdp: TabularMDP, reward) -> Feedback:
+@mdp_first
+def check_value_potential(mdp: TabularMDP, answer, reward) -> Feedback:
     """Is ``answer`` the potential ``Φ = V*`` that makes the shaped reward's greedy step optimal?"""
     if _unanswered(answer):
         return Feedback("unanswered", "set `best_potential` and run again.")
@@ -156,7 +173,8 @@ def check_value_potential(answer, mdp: TabularMDP, reward) -> Feedback:
 # Sheet 2: distances and regret.
 
 
-def check_same_task(answer: Iterable[str], mdp: TabularMDP, reward, candidates: dict) -> Feedback:
+@mdp_first
+def check_same_task(mdp: TabularMDP, answer: Iterable[str], reward, candidates: dict) -> Feedback:
     """Did the student name exactly the candidates with STARC-VAL distance 0 to ``reward``?"""
     if _unanswered(answer):
         return Feedback("unanswered", "set `same_task` to a set of names and run again.")
@@ -176,7 +194,8 @@ def check_same_task(answer: Iterable[str], mdp: TabularMDP, reward, candidates: 
     return _wrong(f"{sorted(truth - chosen)} defines the same task: remember positive scaling.")
 
 
-def check_regret(answer, mdp: TabularMDP, true_reward, proxy_reward) -> Feedback:
+@mdp_first
+def check_regret(mdp: TabularMDP, answer, true_reward, proxy_reward) -> Feedback:
     """Is ``answer`` the normalised regret of optimising ``proxy_reward`` under ``true_reward``?"""
     if _unanswered(answer):
         return Feedback("unanswered", "set `regret` to a number and run again.")
@@ -202,12 +221,13 @@ def check_regret(answer, mdp: TabularMDP, true_reward, proxy_reward) -> Feedback
 # Sheet 3: expressivity.
 
 
-def check_realisable_soap(answer, mdp: TabularMDP) -> Feedback:
+@mdp_first
+def check_realisable_soap(mdp: TabularMDP, answer) -> Feedback:
     """Is the SOAP ``answer`` (deterministic policies) realisable, and non-trivial?"""
     if _unanswered(answer):
         return Feedback("unanswered", "set `my_soap` to a list of policies and run again.")
     try:
-        policies = canonical_policies(mdp, answer, "my_soap")
+        policies = canonical_policies(mdp, answer, name="my_soap")
     except (TypeError, ValueError) as error:
         return _wrong(str(error))
     if len(np.unique(policies, axis=0)) == mdp.n_actions ** int((~np.asarray(mdp.terminal)).sum()):
@@ -225,7 +245,8 @@ def check_realisable_soap(answer, mdp: TabularMDP) -> Feedback:
     )
 
 
-def check_certificate(answer: dict, mdp: TabularMDP, acceptable) -> Feedback:
+@mdp_first
+def check_certificate(mdp: TabularMDP, answer: dict, acceptable) -> Feedback:
     """Do the coefficients ``{policy label: c}`` give ``Σ c·V = 0`` for every reward, and is it a proof?
 
     The identity must hold (checked on occupancy measures) and put positive weight on

@@ -143,6 +143,32 @@ def policy_q_values(transitions, reward, gamma, policy, terminal=None) -> np.nda
     return q
 
 
+def policy_iteration(transitions, reward, gamma, terminal=None, max_steps=1000):
+    """Howard's policy iteration with loops: ``(values, q, actions)`` of the policy it ends on.
+
+    Starts from the actions best on the immediate expected reward, evaluates each
+    deterministic policy with :func:`policy_evaluation` and switches a state's action
+    only to one better by more than 1e-12 (relative to ``max(1, max|Q|)``).
+    """
+    _, _, terminal_list, n_states, n_actions = _lists(transitions, reward, terminal)
+    expected = expected_reward(transitions, reward)
+    actions = [0 if terminal_list[s] else int(np.argmax(expected[s])) for s in range(n_states)]
+    for _ in range(max_steps):
+        policy = np.eye(n_actions)[actions]
+        q = policy_q_values(transitions, reward, gamma, policy, terminal)
+        scale = max(1.0, float(np.abs(q).max()))
+        changed = False
+        for s in range(n_states):
+            best = max(range(n_actions), key=lambda a, s=s: q[s, a])
+            if q[s, best] > q[s, actions[s]] + 1e-12 * scale:
+                actions[s] = best
+                changed = True
+        if not changed:
+            values = policy_evaluation(transitions, reward, gamma, policy, terminal)
+            return values, q, np.asarray(actions)
+    raise RuntimeError(f"loop policy iteration did not settle in {max_steps} steps")
+
+
 def policy_return(transitions, reward, gamma, policy, initial, terminal=None) -> float:
     """``J(π) = Σ_s initial(s) V^π(s)``."""
     values = policy_evaluation(transitions, reward, gamma, policy, terminal)

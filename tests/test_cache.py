@@ -31,7 +31,7 @@ def on_duration(event, duration, **kwargs):
         counts["compiles"] += 1
 import rewardviz as rv
 directory = rv.enable_compilation_cache(*sys.argv[1:])
-mdp, reward = rv.envs.random_mdp(0, 6, 2, gamma=0.9)
+mdp, reward = rv.envs.random_mdp(6, 2, seed=0, gamma=0.9)
 jax.monitoring.register_event_listener(on_event)
 jax.monitoring.register_event_duration_secs_listener(on_duration)
 values = rv.solve.value_iteration(mdp, reward).values

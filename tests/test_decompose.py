@@ -189,13 +189,13 @@ def test_dominance_ties_pick_the_first_component_and_masked_steps_are_minus_one(
 
 @given(ragged_logs(max_episodes=4, max_steps=5))
 def test_step_correlations_match_loops(drawn):
-    close(decompose.correlations(drawn.log, "step"), loop_correlation(valid_rows(drawn)))
+    close(decompose.correlations(drawn.log, level="step"), loop_correlation(valid_rows(drawn)))
 
 
 @given(ragged_logs(min_episodes=2), EXACT_GAMMAS)
 def test_episode_correlations_match_loops(drawn, gamma):
     expected = loop_correlation(loop_returns(drawn, gamma).tolist())
-    close(decompose.correlations(drawn.log, "episode", gamma), expected)
+    close(decompose.correlations(drawn.log, level="episode", gamma=gamma), expected)
 
 
 def test_constant_components_have_zero_correlation():
@@ -209,12 +209,12 @@ def test_constant_components_have_zero_correlation():
             ("a", "b", "c"),
             jnp.ones(3, dtype),
         )
-        matrix = np.asarray(decompose.correlations(log, "step"))
+        matrix = np.asarray(decompose.correlations(log, level="step"))
         np.testing.assert_array_equal(matrix[1], [0.0, 1.0, 0.0])
         np.testing.assert_array_equal(matrix[:, 1], [0.0, 1.0, 0.0])
         assert abs(matrix[0, 2]) > 0
     with pytest.raises(ValueError, match="level"):
-        decompose.correlations(log, "steps")
+        decompose.correlations(log, level="steps")
 
 
 @given(ragged_logs(), EXACT_GAMMAS)

@@ -27,18 +27,18 @@ from rewardviz import distances, shaping
 def make_mdp(name: str):
     """A small MDP and a random float64 reward ``[S, A, S']``."""
     if name == "dense":
-        mdp, _ = rv.envs.random_mdp(0, 4, 2, gamma=0.9)
+        mdp, _ = rv.envs.random_mdp(4, 2, seed=0, gamma=0.9)
     elif name == "terminal":
-        mdp, _ = rv.envs.random_mdp(1, 4, 3, gamma=0.8)
+        mdp, _ = rv.envs.random_mdp(4, 3, seed=1, gamma=0.8)
         mdp = mdp.replace(terminal=[2])
     elif name == "sparse":
-        mdp, _ = rv.envs.random_mdp(2, 5, 2, gamma=0.95, n_successors=2)
+        mdp, _ = rv.envs.random_mdp(5, 2, seed=2, gamma=0.95, n_successors=2)
         mdp = mdp.replace(terminal=[0, 3])
     elif name == "grid":
         mdp, _ = rv.envs.gridworld(["S.", ".G"], gamma=1.0, slip=0.2)
     else:
         raise KeyError(name)
-    return mdp, np.asarray(rv.envs.random_reward(20, mdp), dtype=np.float64)
+    return mdp, np.asarray(rv.envs.random_reward(mdp, seed=20), dtype=np.float64)
 
 
 MDPS = ["dense", "terminal", "sparse", "grid"]
@@ -237,7 +237,7 @@ def random_policy(mdp, seed) -> np.ndarray:
 
 
 def canon(mdp, reward, method, **options) -> np.ndarray:
-    return np.asarray(distances.canonicalize(mdp, reward, method, **options))
+    return np.asarray(distances.canonicalize(mdp, reward, method=method, **options))
 
 
 # ---------------------------------------------------------------------------
@@ -290,7 +290,7 @@ def test_val_with_a_random_stochastic_policy_matches_loops(name):
 
 def test_canonicalize_batches_match_single_rewards():
     mdp, _ = make_mdp("terminal")
-    rewards = np.asarray(rv.envs.random_reward(3, mdp, (2, 3)))
+    rewards = np.asarray(rv.envs.random_reward(mdp, seed=3, batch_shape=(2, 3)))
     for method in ("epic", "dard", "val", "minimal"):
         batch = canon(mdp, rewards, method)
         assert batch.shape == rewards.shape
@@ -303,7 +303,7 @@ def test_canonicalize_batches_match_single_rewards():
 @pytest.mark.parametrize("n_states, n_actions, seed", [(4, 2, 1), (4, 3, 2)])
 def test_equivalence_span_has_the_stated_dimension(n_states, n_actions, seed):
     """``|S| + |S||A|(|S| − 1)`` for full-support transitions without terminal states."""
-    mdp, _ = rv.envs.random_mdp(seed, n_states, n_actions, gamma=0.9)
+    mdp, _ = rv.envs.random_mdp(n_states, n_actions, seed=seed, gamma=0.9)
     assert np.all(np.asarray(mdp.transitions) > 0)
     rank = np.linalg.matrix_rank(equivalence_basis(mdp))
     assert rank == n_states + n_states * n_actions * (n_states - 1)
@@ -328,7 +328,7 @@ TERMINALS = st.sampled_from([(), (3,), (0, 2)])
 
 
 def drawn_mdp(seed, gamma, terminal, n_successors=None):
-    mdp, reward = rv.envs.random_mdp(seed, 4, 2, gamma=gamma, n_successors=n_successors)
+    mdp, reward = rv.envs.random_mdp(4, 2, seed=seed, gamma=gamma, n_successors=n_successors)
     return mdp.replace(terminal=list(terminal)), np.asarray(reward)
 
 
@@ -406,7 +406,7 @@ def test_dard_is_not_a_projection():
 @pytest.mark.parametrize("name", MDPS)
 def test_epic_and_dard_match_pearson_of_loop_canonicals(name):
     mdp, reward_a = make_mdp(name)
-    reward_b = np.asarray(rv.envs.random_reward(21, mdp)) + 0.5 * reward_a
+    reward_b = np.asarray(rv.envs.random_reward(mdp, seed=21)) + 0.5 * reward_a
     epic = pearson_distance(
         epic_loop(mdp, reward_a), epic_loop(mdp, reward_b), coverage(mdp, "epic")
     )
@@ -419,7 +419,7 @@ def test_epic_and_dard_match_pearson_of_loop_canonicals(name):
 
 def test_epic_with_non_uniform_coverage_matches_pearson_of_loop_canonicals():
     mdp, reward_a = make_mdp("terminal")
-    reward_b = np.asarray(rv.envs.random_reward(22, mdp))
+    reward_b = np.asarray(rv.envs.random_reward(mdp, seed=22))
     rng = np.random.default_rng(3)
     ds = rng.dirichlet(np.ones(mdp.n_states))
     da = rng.dirichlet(np.ones(mdp.n_actions))
@@ -448,7 +448,7 @@ STARC_CASES = [(name, canonical, 2, 2) for name in MDPS for canonical in ("val",
 @pytest.mark.parametrize("name, canonical, norm, metric", STARC_CASES)
 def test_starc_matches_loop_norms(name, canonical, norm, metric):
     mdp, reward_a = make_mdp(name)
-    reward_b = np.asarray(rv.envs.random_reward(23, mdp)) - 0.3 * reward_a
+    reward_b = np.asarray(rv.envs.random_reward(mdp, seed=23)) - 0.3 * reward_a
     got = distances.starc(mdp, reward_a, reward_b, canonical=canonical, norm=norm, metric=metric)
     expected = starc_oracle(mdp, reward_a, reward_b, canonical, norm, metric)
     np.testing.assert_allclose(float(got), expected, rtol=1e-10)
@@ -456,7 +456,7 @@ def test_starc_matches_loop_norms(name, canonical, norm, metric):
 
 def test_starc_with_a_policy_matches_loops():
     mdp, reward_a = make_mdp("terminal")
-    reward_b = np.asarray(rv.envs.random_reward(24, mdp))
+    reward_b = np.asarray(rv.envs.random_reward(mdp, seed=24))
     policy = random_policy(mdp, 5)
     got = distances.starc(mdp, reward_a, reward_b, policy=policy)
     expected = starc_oracle(mdp, reward_a, reward_b, "val", 2, 2, policy=policy)
@@ -502,7 +502,7 @@ def test_distances_of_opposite_rewards(seed, gamma, terminal):
 )
 def test_pearson_distances_are_bounded_and_symmetric(seed, gamma, terminal, mix):
     mdp, reward_a = drawn_mdp(seed, gamma, terminal)
-    reward_b = np.asarray(rv.envs.random_reward(seed + 1, mdp)) + mix * reward_a
+    reward_b = np.asarray(rv.envs.random_reward(mdp, seed=seed + 1)) + mix * reward_a
     for function in (distances.epic, distances.dard, distances.starc):
         ab = float(function(mdp, reward_a, reward_b))
         ba = float(function(mdp, reward_b, reward_a))
@@ -516,8 +516,8 @@ def test_pearson_distances_are_bounded_and_symmetric(seed, gamma, terminal, mix)
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_epic_of_independent_random_rewards_is_sqrt_half(seed):
-    mdp, reward_a = rv.envs.random_mdp(seed, 64, 4)
-    reward_b = rv.envs.random_reward(seed + 100, mdp)
+    mdp, reward_a = rv.envs.random_mdp(64, 4, seed=seed)
+    reward_b = rv.envs.random_reward(mdp, seed=seed + 100)
     np.testing.assert_allclose(
         float(distances.epic(mdp, reward_a, reward_b)), np.sqrt(0.5), atol=0.02
     )
@@ -548,7 +548,7 @@ def test_zero_canonical_reward_conventions(name):
     assert float(distances.npec(mdp, reward, zero)) == 0.0
     everything = np.stack([reward, zero, pure, pure_b, -reward])
     for method in ("epic", "dard", "starc"):
-        matrix = np.asarray(distances.pairwise(mdp, everything, method))
+        matrix = np.asarray(distances.pairwise(mdp, everything, method=method))
         assert np.isfinite(matrix).all()
         np.testing.assert_allclose(matrix[1:4, 1:4], 0, atol=1e-12)
 
@@ -574,7 +574,7 @@ def test_pairwise_equals_single_pair_distances(method, options):
     mdp, reward = make_mdp("terminal")
     rewards = np.concatenate(
         [
-            np.asarray(rv.envs.random_reward(30, mdp, (4,))),
+            np.asarray(rv.envs.random_reward(mdp, seed=30, batch_shape=(4,))),
             (2 * reward + pure_shaping(mdp, np.arange(4.0)))[None],
             reward[None],
             pure_shaping(mdp, [1.0, -1.0, 0.0, 2.0])[None],
@@ -588,9 +588,9 @@ def test_pairwise_equals_single_pair_distances(method, options):
     expected = np.zeros((n, n))
     for i, j in itertools.product(range(n), range(n)):
         expected[i, j] = float(single(mdp, rewards[i], rewards[j], **options))
-    matrix = np.asarray(distances.pairwise(mdp, rewards, method, **options))
+    matrix = np.asarray(distances.pairwise(mdp, rewards, method=method, **options))
     np.testing.assert_allclose(matrix, expected, atol=1e-7)
-    chunked = np.asarray(distances.pairwise(mdp, rewards, method, chunk_size=3, **options))
+    chunked = np.asarray(distances.pairwise(mdp, rewards, method=method, chunk_size=3, **options))
     np.testing.assert_allclose(chunked, matrix, atol=1e-7)
     np.testing.assert_allclose(matrix, matrix.T, atol=1e-12)
     assert matrix[4, 5] < 1e-7  # 2·shape(R) and R
@@ -606,21 +606,21 @@ def test_pairwise_equals_single_pair_distances(method, options):
 
 def test_pairwise_rejects_bad_options():
     mdp, _ = make_mdp("dense")
-    rewards = np.asarray(rv.envs.random_reward(31, mdp, (3,)))
+    rewards = np.asarray(rv.envs.random_reward(mdp, seed=31, batch_shape=(3,)))
     with pytest.raises(ValueError, match="unknown option"):
-        distances.pairwise(mdp, rewards, "dard", state_dist=[0.25] * 4)
+        distances.pairwise(mdp, rewards, method="dard", state_dist=[0.25] * 4)
     with pytest.raises(ValueError, match="unknown option"):
-        distances.pairwise(mdp, rewards, "epic", policy=np.full((4, 2), 0.5))
+        distances.pairwise(mdp, rewards, method="epic", policy=np.full((4, 2), 0.5))
     with pytest.raises(ValueError, match="unknown option"):
-        distances.pairwise(mdp, rewards, "starc", weights=np.ones((4, 2, 4)))
+        distances.pairwise(mdp, rewards, method="starc", weights=np.ones((4, 2, 4)))
     with pytest.raises(ValueError, match="method"):
-        distances.pairwise(mdp, rewards, "npec")
+        distances.pairwise(mdp, rewards, method="npec")
     with pytest.raises(ValueError, match="chunk_size"):
         distances.pairwise(mdp, rewards, chunk_size=0)
     with pytest.raises(ValueError, match=r"\[N, S, A, S'\]"):
         distances.pairwise(mdp, rewards[0])
     with pytest.raises(ValueError, match="metric"):
-        distances.pairwise(mdp, rewards, "starc", metric=3)
+        distances.pairwise(mdp, rewards, method="starc", metric=3)
 
 
 # ---------------------------------------------------------------------------
@@ -655,7 +655,7 @@ def test_regret_matches_brute_force(name):
     for start in (None, initial):
         problem = mdp if start is None else mdp.replace(initial=start)
         for seed in (40, 41, 42):
-            proxy = np.asarray(rv.envs.random_reward(seed, problem)) + 0.5 * true_reward
+            proxy = np.asarray(rv.envs.random_reward(problem, seed=seed)) + 0.5 * true_reward
             got = float(distances.regret(problem, true_reward, proxy))
             np.testing.assert_allclose(
                 got, brute_force_regret(problem, true_reward, proxy), atol=1e-9
@@ -677,7 +677,7 @@ def test_regret_is_zero_for_equivalent_rewards(name):
 
 def test_regret_broadcasts_batches():
     mdp, true_reward = make_mdp("terminal")
-    proxies = np.asarray(rv.envs.random_reward(43, mdp, (3,)))
+    proxies = np.asarray(rv.envs.random_reward(mdp, seed=43, batch_shape=(3,)))
     trues = np.stack([true_reward, -true_reward])
     batch = np.asarray(distances.regret(mdp, trues[:, None], proxies[None, :]))
     assert batch.shape == (2, 3)
@@ -720,7 +720,7 @@ def test_same_policy_ordering_certificate(name):
 @pytest.mark.parametrize("name", MDPS)
 def test_same_policy_ordering_rejects_different_tasks(name):
     mdp, reward = make_mdp(name)
-    other = np.asarray(rv.envs.random_reward(50, mdp))
+    other = np.asarray(rv.envs.random_reward(mdp, seed=50))
     assert not bool(distances.same_policy_ordering(mdp, reward, other))
     assert not bool(distances.same_policy_ordering(mdp, reward, -reward))
     assert not bool(distances.same_policy_ordering(mdp, reward, reward + 1e-3 * other))
@@ -807,7 +807,7 @@ def test_same_policy_ordering_in_a_gridworld_with_terminal_states():
 
 def test_reachable_states_matches_a_search():
     for seed in range(5):
-        mdp, _ = rv.envs.random_mdp(seed, 5, 2, n_successors=2)
+        mdp, _ = rv.envs.random_mdp(5, 2, seed=seed, n_successors=2)
         start = np.zeros(5)
         start[seed] = 1.0
         mdp = mdp.replace(initial=start, terminal=[4])
@@ -857,7 +857,7 @@ def npec_oracle(mdp, reward_a, reward_b, weights) -> float:
 def test_npec_matches_lstsq_and_is_asymmetric_only_for_pure_shaping(name):
     mdp, reward_a = make_mdp(name)
     rng = np.random.default_rng(9)
-    reward_b = np.asarray(rv.envs.random_reward(60, mdp)) + 0.8 * reward_a
+    reward_b = np.asarray(rv.envs.random_reward(mdp, seed=60)) + 0.8 * reward_a
     weights = rng.uniform(0.2, 1.0, size=reward_a.shape)
     for w in (None, weights):
         oracle_w = np.ones(reward_a.shape) if w is None else w
@@ -886,8 +886,8 @@ def test_npec_matches_lstsq_and_is_asymmetric_only_for_pure_shaping(name):
 
 def test_npec_normalises_by_the_distance_from_the_zero_reward():
     """Gleave et al. divide by D(0, R_b); dividing by ‖R_b‖ gave 0.891 vs 0.171 here."""
-    mdp, reward_a = rv.envs.random_mdp(0, 5, 2)
-    reward_b = np.asarray(rv.envs.random_reward(1, mdp))
+    mdp, reward_a = rv.envs.random_mdp(5, 2, seed=0)
+    reward_b = np.asarray(rv.envs.random_reward(mdp, seed=1))
     potential = 3.0 * np.random.default_rng(0).normal(size=mdp.n_states)
     shaped_b = pure_shaping(mdp, potential) + reward_b
     plain = float(distances.npec(mdp, reward_a, reward_b))
@@ -924,7 +924,7 @@ def test_npec_is_invariant_to_shaping_either_reward_and_to_scaling_r_b(
 
 def test_erc_properties():
     mdp, reward = make_mdp("dense")
-    other = np.asarray(rv.envs.random_reward(70, mdp))
+    other = np.asarray(rv.envs.random_reward(mdp, seed=70))
     assert float(distances.erc(mdp, reward, 2 * reward + 1)) < 1e-6  # no terminal: fixed horizon
     assert float(distances.erc(mdp, reward, -reward)) == pytest.approx(1.0, abs=1e-6)
     first = float(distances.erc(mdp, reward, other, seed=3))
@@ -941,7 +941,7 @@ def test_erc_with_one_step_episodes_is_the_pearson_distance_of_transitions():
     """With ``horizon = 1`` a return is one reward: ERC estimates the Pearson distance under
     ``initial(s)·π(a|s)·T(s'|s, a)``, computed here by loops."""
     mdp, reward = make_mdp("dense")
-    other = np.asarray(rv.envs.random_reward(71, mdp)) + reward
+    other = np.asarray(rv.envs.random_reward(mdp, seed=71)) + reward
     policy = random_policy(mdp, 8)
     transitions, _, _, n_states, n_actions = arrays_of(mdp)
     initial = np.asarray(mdp.initial)
@@ -986,7 +986,7 @@ def test_distances_reject_bad_input():
     with pytest.raises(ValueError, match=r"reward contains NaN at index \(2, 1, 0\)"):
         distances.canonicalize(mdp, nan)
     with pytest.raises(ValueError, match="method"):
-        distances.canonicalize(mdp, reward, "pearson")
+        distances.canonicalize(mdp, reward, method="pearson")
     with pytest.raises(ValueError, match="method"):
         distances.starc(mdp, reward, reward, canonical="l2")
     with pytest.raises(ValueError, match="norm"):
@@ -1002,13 +1002,13 @@ def test_distances_reject_bad_input():
     with pytest.raises(ValueError, match="action_dist"):
         distances.dard(mdp, reward, reward, action_dist=[0.2, 0.2])
     with pytest.raises(ValueError, match="state_dist"):
-        distances.canonicalize(mdp, reward, "dard", state_dist=[0.25] * 4)
+        distances.canonicalize(mdp, reward, method="dard", state_dist=[0.25] * 4)
     with pytest.raises(ValueError, match="policy"):
-        distances.canonicalize(mdp, reward, "epic", policy=np.full((4, 2), 0.5))
+        distances.canonicalize(mdp, reward, method="epic", policy=np.full((4, 2), 0.5))
     with pytest.raises(ValueError, match="policy"):
-        distances.canonicalize(mdp, reward, "val", policy=np.full((4, 2), 0.7))
+        distances.canonicalize(mdp, reward, method="val", policy=np.full((4, 2), 0.7))
     with pytest.raises(ValueError, match="action_dist"):
-        distances.canonicalize(mdp, reward, "minimal", action_dist=[0.5, 0.5])
+        distances.canonicalize(mdp, reward, method="minimal", action_dist=[0.5, 0.5])
     with pytest.raises(ValueError, match="weights"):
         distances.npec(mdp, reward, reward, weights=np.zeros(reward.shape))
 
@@ -1020,7 +1020,7 @@ def test_distances_reject_bad_input():
 def float32_problem():
     mdp64, reward = make_mdp("terminal")
     mdp32 = rv.TabularMDP(np.asarray(mdp64.transitions, np.float32), gamma=0.8, terminal=[2])
-    other = np.asarray(rv.envs.random_reward(80, mdp64)) + 0.5 * reward
+    other = np.asarray(rv.envs.random_reward(mdp64, seed=80)) + 0.5 * reward
     return mdp64, mdp32, reward, other
 
 
@@ -1082,7 +1082,7 @@ def test_float32_equivalence_survives_long_horizons(gamma):
     """γ close to 1 makes the shaping projection ill-conditioned (κ ~ 2/(1−γ)); in float32
     pure shaping must still canonicalise to ~0 under "minimal" and equivalence be found."""
     for seed in range(5):
-        mdp64, reward = rv.envs.random_mdp(seed, 4, 2, gamma=gamma)
+        mdp64, reward = rv.envs.random_mdp(4, 2, seed=seed, gamma=gamma)
         mdp = rv.TabularMDP(np.asarray(mdp64.transitions, np.float32), gamma=gamma)
         reward = np.asarray(reward, np.float32)
         potential = np.random.default_rng(seed).normal(size=4).astype(np.float32) * 10

@@ -204,7 +204,7 @@ def test_chain_errors(n_states, options, message):
 
 
 def test_stay_switch_fixture():
-    mdp, reward = rv.envs.stay_switch(0.7)
+    mdp, reward = rv.envs.stay_switch(gamma=0.7)
     np.testing.assert_array_equal(mdp.transitions, [[[1, 0], [0, 1]], [[0, 1], [1, 0]]])
     expected_reward = np.zeros((2, 2, 2))
     expected_reward[0, 1, 1] = 1.0
@@ -219,14 +219,14 @@ def test_stay_switch_fixture():
 
 
 def test_random_mdp_is_reproducible_and_seed_dependent():
-    mdp_a, reward_a = rv.envs.random_mdp(7, 4, 3, gamma=0.8)
-    mdp_b, reward_b = rv.envs.random_mdp(7, 4, 3, gamma=0.8)
-    mdp_c, reward_c = rv.envs.random_mdp(8, 4, 3, gamma=0.8)
+    mdp_a, reward_a = rv.envs.random_mdp(4, 3, seed=7, gamma=0.8)
+    mdp_b, reward_b = rv.envs.random_mdp(4, 3, seed=7, gamma=0.8)
+    mdp_c, reward_c = rv.envs.random_mdp(4, 3, seed=8, gamma=0.8)
     np.testing.assert_array_equal(mdp_a.transitions, mdp_b.transitions)
     np.testing.assert_array_equal(reward_a, reward_b)
     assert not np.allclose(mdp_a.transitions, mdp_c.transitions)
     assert not np.allclose(reward_a, reward_c)
-    keyed, keyed_reward = rv.envs.random_mdp(jax.random.key(7), 4, 3, gamma=0.8)
+    keyed, keyed_reward = rv.envs.random_mdp(4, 3, seed=jax.random.key(7), gamma=0.8)
     np.testing.assert_array_equal(keyed.transitions, mdp_a.transitions)
     np.testing.assert_array_equal(keyed_reward, reward_a)
     assert mdp_a.transitions.shape == (4, 3, 4)
@@ -237,7 +237,7 @@ def test_random_mdp_is_reproducible_and_seed_dependent():
 
 @pytest.mark.parametrize("n_successors", [1, 2, 4])
 def test_random_mdp_respects_n_successors(n_successors):
-    mdp, _ = rv.envs.random_mdp(3, 4, 3, n_successors=n_successors)
+    mdp, _ = rv.envs.random_mdp(4, 3, seed=3, n_successors=n_successors)
     counts = (np.asarray(mdp.transitions) > 0).sum(-1)
     np.testing.assert_array_equal(counts, np.full((4, 3), n_successors))
 
@@ -252,21 +252,36 @@ def test_random_mdp_respects_n_successors(n_successors):
 )
 def test_random_mdp_errors(options, message):
     with pytest.raises(ValueError, match=message):
-        rv.envs.random_mdp(0, 4, 2, **options)
+        rv.envs.random_mdp(4, 2, seed=0, **options)
     with pytest.raises(ValueError, match="must be positive"):
-        rv.envs.random_mdp(0, 0, 2)
+        rv.envs.random_mdp(0, 2, seed=0)
 
 
 def test_random_reward_shape_and_seeds():
-    mdp, _ = rv.envs.random_mdp(0, 4, 3)
-    rewards = rv.envs.random_reward(1, mdp, batch_shape=(2, 5))
+    mdp, _ = rv.envs.random_mdp(4, 3, seed=0)
+    rewards = rv.envs.random_reward(mdp, seed=1, batch_shape=(2, 5))
     assert rewards.shape == (2, 5, 4, 3, 4)
     assert rewards.dtype == mdp.dtype
-    assert rv.envs.random_reward(1, mdp).shape == (4, 3, 4)
-    np.testing.assert_array_equal(rewards, rv.envs.random_reward(1, mdp, batch_shape=(2, 5)))
-    assert not np.allclose(rewards, rv.envs.random_reward(2, mdp, batch_shape=(2, 5)))
+    assert rv.envs.random_reward(mdp, seed=1).shape == (4, 3, 4)
+    np.testing.assert_array_equal(rewards, rv.envs.random_reward(mdp, seed=1, batch_shape=(2, 5)))
+    assert not np.allclose(rewards, rv.envs.random_reward(mdp, seed=2, batch_shape=(2, 5)))
     # Draws within the batch are distinct rewards.
     assert not np.allclose(rewards[0, 0], rewards[1, 3])
+    keyed = rv.envs.random_reward(mdp, seed=jax.random.key(1), batch_shape=(2, 5))
+    np.testing.assert_array_equal(keyed, rewards)
+
+
+def test_random_reward_takes_the_old_seed_first_order_with_a_warning():
+    mdp, _ = rv.envs.random_mdp(4, 3, seed=0)
+    with pytest.warns(DeprecationWarning, match=r"random_reward\(mdp, seed="):
+        old = rv.envs.random_reward(1, mdp)
+    np.testing.assert_array_equal(old, rv.envs.random_reward(mdp, seed=1))
+    with pytest.warns(DeprecationWarning, match="batch_shape="):
+        old = rv.envs.random_reward(1, mdp, (2,))
+    np.testing.assert_array_equal(old, rv.envs.random_reward(mdp, seed=1, batch_shape=(2,)))
+    with pytest.warns(DeprecationWarning):
+        old = rv.envs.random_reward(1, mdp, batch_shape=(2,))
+    assert old.shape == (2, 4, 3, 4)
 
 
 # ---------------------------------------------------------------------------
@@ -418,3 +433,15 @@ def test_steps_to_goal_counts_the_shortest_paths():
     np.testing.assert_array_equal(rv.envs.steps_to_goal(lava_only), [2, 1, 0])
     walled, _ = rv.envs.gridworld(["S#.G"])
     np.testing.assert_array_equal(rv.envs.steps_to_goal(walled), [2, 1, 0])
+
+
+def test_random_mdp_takes_the_old_seed_first_order_with_a_warning():
+    mdp, reward = rv.envs.random_mdp(4, 3, seed=5, gamma=0.8)
+    for old_call in (
+        lambda: rv.envs.random_mdp(5, 4, 3, gamma=0.8),
+        lambda: rv.envs.random_mdp(5, n_states=4, n_actions=3, gamma=0.8),
+    ):
+        with pytest.warns(DeprecationWarning, match=r"random_mdp\(n_states, n_actions, seed="):
+            old_mdp, old_reward = old_call()
+        np.testing.assert_array_equal(old_mdp.transitions, mdp.transitions)
+        np.testing.assert_array_equal(old_reward, reward)

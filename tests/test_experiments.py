@@ -7,6 +7,7 @@ with ``rewardviz``; policy values come from the loop solvers of ``tests/oracles.
 from __future__ import annotations
 
 import itertools
+import re
 
 import jax
 import jax.numpy as jnp
@@ -318,7 +319,14 @@ def test_shaping_and_scaling_the_pair_leave_shaping_invariant_distances(study, p
 
 def test_no_two_environments_are_identical():
     study = experiments.interpolation_study(
-        16, 1, 2, n_states=4, n_actions=2, n_successors=1, seed=0, progress=False
+        n_envs=16,
+        n_rewards=1,
+        steps=2,
+        n_states=4,
+        n_actions=2,
+        n_successors=1,
+        seed=0,
+        progress=False,
     )
     for i, j in itertools.combinations(range(16), 2):
         assert not np.array_equal(study.transitions[i], study.transitions[j]), (i, j)
@@ -380,7 +388,6 @@ def test_weighted_ranks_equal_ranks_of_the_resampled_data():
     [
         ({"n_envs": 0}, "n_envs must be an integer >= 1"),
         ({"steps": 1}, "steps must be an integer >= 2"),
-        ({"n_rewards": 2.5}, "n_rewards must be an integer"),
         ({"gamma": 1.0}, "gamma must lie in"),
         ({"n_successors": 9}, "n_successors must lie in 1..n_states"),
         ({"canonicals": ("val", "starc")}, "canonicals must be a non-empty selection"),
@@ -400,11 +407,44 @@ def test_bad_seed_and_summary_arguments(study):
         experiments.interpolation_study(**{**SMALL, "seed": 1.5}, progress=False)
     with pytest.raises(ValueError, match="regret must be"):
         study.summary("regret")
-    with pytest.raises(ValueError, match="level must lie"):
-        study.summary(level=1.0)
+    with pytest.raises(TypeError, match="n_rewards must be an integer"):
+        experiments.interpolation_study(**{**SMALL, "n_rewards": 2.5}, progress=False)
+    with pytest.raises(ValueError, match="confidence must lie"):
+        study.summary(confidence=1.0)
 
 
 def test_selection_names_columns_and_is_exported():
     assert rv.experiments.interpolation_study is experiments.interpolation_study
-    names = experiments.distance_names(("epic", "val"), ("l2",), ("l1", "linf"))
+    names = experiments.distance_names(
+        canonicals=("epic", "val"), norms=("l2",), metrics=("l1", "linf")
+    )
     assert names == ("epic-l2-l1", "epic-l2-linf", "epic-pearson", "val-l2-l1", "val-l2-linf")
+
+
+# ---------------------------------------------------------------------------
+# Old spellings, kept for one release; seeds as keys.
+
+
+def test_positional_options_warn_with_the_keywords_and_give_the_same_study(study):
+    order = ("n_envs", "n_rewards", "steps", "n_states", "n_actions", "gamma", "seed")
+    with pytest.warns(DeprecationWarning, match=re.escape("n_envs=..., n_rewards=...")):
+        old = experiments.interpolation_study(
+            *(SMALL[name] for name in order), n_successors=2, progress=False
+        )
+    pd.testing.assert_frame_equal(old.frame, study.frame)
+    with pytest.raises(TypeError, match="multiple values for argument 'n_envs'"):
+        experiments.interpolation_study(3, n_envs=3, progress=False)
+
+
+def test_summary_level_is_now_confidence(study):
+    with pytest.warns(DeprecationWarning, match="confidence="):
+        old = study.summary(n_bootstrap=16, level=0.9, seed=2)
+    pd.testing.assert_frame_equal(old, study.summary(n_bootstrap=16, confidence=0.9, seed=2))
+
+
+def test_a_key_seed_is_the_integer_seeds_key(study):
+    keyed = experiments.interpolation_study(
+        **{**SMALL, "seed": jax.random.key(SMALL["seed"])}, progress=False
+    )
+    pd.testing.assert_frame_equal(keyed.frame, study.frame)
+    assert study.to_frame() is study.frame

@@ -116,7 +116,9 @@ def test_enumeration_is_refused_beyond_the_limit_with_the_count():
 @pytest.mark.parametrize("exhaustive", [False, True])
 def test_xor_is_not_realisable_and_the_certificate_is_the_identity(variant, exhaustive):
     mdp = environments.xor()
-    result = rv.expressivity.realize_soap(mdp, [[0, 1], [1, 0]], variant, exhaustive=exhaustive)
+    result = rv.expressivity.realize_soap(
+        mdp, [[0, 1], [1, 0]], variant=variant, exhaustive=exhaustive
+    )
     assert not result.realizable and result.reward is None and result.margin == 0
     certificate = result.certificate
     assert certificate.identity.replace("−", "-") in {
@@ -148,7 +150,7 @@ def test_a_realisable_soap_returns_a_verified_reward():
 def test_always_the_same_direction_is_not_realisable_on_a_grid(variant):
     mdp = environments.open_grid(2, 2)
     constant = environments.constant_direction_policies(mdp)
-    result = rv.expressivity.realize_soap(mdp, constant, variant)
+    result = rv.expressivity.realize_soap(mdp, constant, variant=variant)
     assert not result.realizable
     assert result.certificate.residual < 1e-9
 
@@ -162,8 +164,8 @@ def test_fringe_and_exhaustive_agree_on_random_mdps_and_every_reward_is_verified
         every = features.deterministic_policies(mdp)
         chosen = every[rng.choice(len(every), int(rng.integers(1, 4)), replace=False)]
         for variant in ("equal", "range"):
-            fringe = rv.expressivity.realize_soap(mdp, chosen, variant)
-            exhaustive = rv.expressivity.realize_soap(mdp, chosen, variant, exhaustive=True)
+            fringe = rv.expressivity.realize_soap(mdp, chosen, variant=variant)
+            exhaustive = rv.expressivity.realize_soap(mdp, chosen, variant=variant, exhaustive=True)
             assert fringe.realizable == exhaustive.realizable, (case, variant)
             checked += 1
             for result in (fringe, exhaustive):
@@ -218,7 +220,7 @@ def _barely_reached_state_mdp(delta):
 @pytest.mark.parametrize("exhaustive", [False, True])
 def test_a_soap_at_the_edge_of_realisability_is_undecided_not_an_error(exhaustive):
     mdp, acceptable = _barely_reached_state_mdp(3e-10)
-    result = rv.expressivity.realize_soap(mdp, acceptable, "range", exhaustive=exhaustive)
+    result = rv.expressivity.realize_soap(mdp, acceptable, variant="range", exhaustive=exhaustive)
     assert result.realizable is None
     assert result.certificate is None
     assert "edge of realisability" in result.note and "tolerance" in result.note
@@ -234,14 +236,14 @@ def test_a_soap_at_the_edge_of_realisability_is_undecided_not_an_error(exhaustiv
     figure = rv.plots.realization(mdp, result)
     assert "undecided" in figure.layout.title.text
     # Further from the edge the same task is decided.
-    far = rv.expressivity.realize_soap(*_barely_reached_state_mdp(1e-3), "range")
+    far = rv.expressivity.realize_soap(*_barely_reached_state_mdp(1e-3), variant="range")
     assert far.realizable is True and far.note == ""
 
 
 def test_soap_input_errors_name_the_argument():
     mdp = environments.xor()
     with pytest.raises(ValueError, match="variant"):
-        rv.expressivity.realize_soap(mdp, [0, 1], "middle")
+        rv.expressivity.realize_soap(mdp, [0, 1], variant="middle")
     with pytest.raises(ValueError, match=r"acceptable\[0\] picks action 5"):
         rv.expressivity.realize_soap(mdp, [0, 5])
     with pytest.raises(ValueError, match="acceptable must be deterministic"):
@@ -336,7 +338,7 @@ def test_inner_nonlinear_exact_and_monte_carlo_match_enumeration():
     exact = rv.expressivity.InnerNonlinear(reward, f, horizon=4).values(mdp, policy[None])
     np.testing.assert_allclose(exact, [expected], atol=1e-12)
     sampled = rv.expressivity.InnerNonlinear(
-        reward, f, horizon=4, method="monte_carlo", samples=40000, seed=3
+        reward, f, horizon=4, method="monte_carlo", n_samples=40000, seed=3
     )
     first, second = sampled.values(mdp, policy[None]), sampled.values(mdp, policy[None])
     np.testing.assert_array_equal(first, second)  # same seed, same numbers
@@ -371,7 +373,7 @@ def test_outer_nonlinear_entropy_and_multi_objective_values():
     other[0, 1] = 1.0
     rewards = np.stack([bonus, other])
     lexi = rv.expressivity.MultiObjective(rewards, lexicographic=True)
-    ordering = rv.expressivity.policy_ordering(lexi, mdp, list(policies), names=["0", "¼", "½"])
+    ordering = rv.expressivity.policy_ordering(mdp, lexi, list(policies), names=["0", "¼", "½"])
     assert str(ordering) == "½ > ¼ > 0"
     fair = rv.expressivity.MultiObjective(rewards, scalarization=lambda v: v.min(-1))
     np.testing.assert_allclose(fair.values(mdp, policies), [0.0, 0.25, 0.5])
@@ -387,7 +389,7 @@ def test_markov_objective_is_always_expressible():
     reward = rng.normal(size=(3, 2, 3))
     policies = [rng.dirichlet(np.ones(2), size=3) for _ in range(6)]
     result = rv.expressivity.expressible_as_markov(
-        rv.expressivity.MarkovReward(reward), mdp, policies
+        mdp, rv.expressivity.MarkovReward(reward), policies
     )
     assert result.realizable
 
@@ -396,7 +398,7 @@ def test_nonlinear_objective_of_a_bad_shape_is_reported():
     mdp = environments.xor()
     bad = rv.expressivity.OuterNonlinear(np.zeros((2, 2, 2)), lambda v: v.sum())
     with pytest.raises(ValueError, match="elementwise"):
-        rv.expressivity.policy_ordering(bad, mdp, [[0, 0], [1, 1]])
+        rv.expressivity.policy_ordering(mdp, bad, [[0, 0], [1, 1]])
 
 
 def test_deterministic_policy_enumeration_covers_every_combination():
@@ -417,11 +419,11 @@ def test_orders_induced_by_a_markov_reward_are_realised_and_reproduced(seed):
     reward = rng.normal(size=(3, 2, 3))
     policies = [rng.dirichlet(np.ones(2), size=3) for _ in range(5)]
     objective = rv.expressivity.MarkovReward(reward)
-    ordering = rv.expressivity.policy_ordering(objective, mdp, policies)
-    result = rv.expressivity.expressible_as_markov(objective, mdp, policies)
+    ordering = rv.expressivity.policy_ordering(mdp, objective, policies)
+    result = rv.expressivity.expressible_as_markov(mdp, objective, policies)
     assert result.realizable
     found = rv.expressivity.policy_ordering(
-        rv.expressivity.MarkovReward(result.reward), mdp, policies
+        mdp, rv.expressivity.MarkovReward(result.reward), policies
     )
     for i, relation, j in ordering.pairs:
         gap = found.values[i] - found.values[j]
@@ -435,7 +437,7 @@ def test_teaching_cases_answer_as_their_names_say():
     for case in environments.teaching_cases().values():
         for name, objective in case.objectives.items():
             answer = rv.expressivity.expressible_as_markov(
-                objective, case.mdp, list(case.policies), names=case.names
+                case.mdp, objective, list(case.policies), names=case.names
             )
             assert answer.realizable == name.startswith("Markov"), name
 
@@ -449,3 +451,128 @@ def test_exact_path_enumeration_is_guarded(monkeypatch):
     policy = np.full((1, 2, 2), 0.5)
     with pytest.raises(ValueError, match=r'more than 10 trajectories.*method="monte_carlo"'):
         objective.values(mdp, policy)
+
+
+# ---------------------------------------------------------------------------
+# Results as pytrees and tables; old spellings warn with the new one for one release.
+
+
+def _bandit_witness():
+    mdp = environments.xor()
+    mixes = [np.array([[p, 1 - p], [1.0, 0.0]]) for p in (0.0, 0.5, 1.0)]
+    bonus = np.zeros((2, 2, 2))
+    bonus[0, 0] = 1.0
+    return mdp, mixes, rv.expressivity.OuterNonlinear(bonus, lambda v: -((v - 0.5) ** 2))
+
+
+def test_orderings_and_realizations_are_pytrees_with_tables():
+    import jax
+
+    mdp, mixes, objective = _bandit_witness()
+    ordering = rv.expressivity.policy_ordering(mdp, objective, mixes, names=["0", "½", "1"])
+    assert len(jax.tree_util.tree_leaves(ordering)) == 2  # values, order
+    frame = ordering.to_frame()
+    assert frame["label"].tolist() == ["½", "0", "1"] and frame["rank"].tolist() == [1, 2, 2]
+    np.testing.assert_allclose(frame["value"], [0.0, -0.25, -0.25])
+    doubled = jax.tree_util.tree_map(lambda x: 2 * x, ordering)
+    np.testing.assert_allclose(doubled.values, 2 * ordering.values)
+    assert doubled.labels == ordering.labels
+
+    realised = rv.expressivity.realize_soap(mdp, [[0, 0], [0, 1]])
+    table = realised.to_frame()
+    assert table["label"].tolist() == list(realised.labels)
+    np.testing.assert_allclose(table["value"], realised.values)
+    assert jax.tree_util.tree_structure(realised).num_leaves == 3  # reward, margin, values
+    refused = rv.expressivity.realize_soap(mdp, [[0, 1], [1, 0]])
+    assert refused.to_frame()["value"].isna().all()
+
+
+def test_objective_before_mdp_warns_and_gives_the_same_answer():
+    mdp, mixes, objective = _bandit_witness()
+    new = rv.expressivity.expressible_as_markov(mdp, objective, mixes)
+    with pytest.warns(DeprecationWarning, match=r"expressible_as_markov\(mdp, objective") as caught:
+        old = rv.expressivity.expressible_as_markov(objective, mdp, mixes)
+    assert caught[0].filename == __file__  # attributed to the caller's line
+    assert old.realizable is new.realizable is False
+    assert old.certificate.identity == new.certificate.identity
+    with pytest.warns(DeprecationWarning, match=r"policy_ordering\(mdp, objective"):
+        ordering = rv.expressivity.policy_ordering(objective, mdp=mdp, policies=mixes)
+    assert str(ordering) == str(rv.expressivity.policy_ordering(mdp, objective, mixes))
+
+
+def test_tolerance_keyword_warns_with_tol():
+    mdp, mixes, objective = _bandit_witness()
+    with pytest.warns(DeprecationWarning, match="tol=") as caught:
+        old = rv.expressivity.policy_ordering(mdp, objective, mixes, tolerance=0.3)
+    assert caught[0].filename == __file__
+    assert str(old) == str(rv.expressivity.policy_ordering(mdp, objective, mixes, tol=0.3))
+    assert str(old) == "π2 = π1 = π3"  # every gap (at most 0.25) is within the tolerance
+    # Old order and old keyword at once: both warn, the answer is the new call's.
+    with pytest.warns(DeprecationWarning) as caught:
+        both = rv.expressivity.expressible_as_markov(objective, mdp, mixes, tolerance=0.3)
+    assert {"tol=", "mdp, objective"} <= {
+        part for w in caught for part in ("tol=", "mdp, objective") if part in str(w.message)
+    }
+    assert all(w.filename == __file__ for w in caught)
+    assert (
+        both.realizable
+        is rv.expressivity.expressible_as_markov(mdp, objective, mixes, tol=0.3).realizable
+    )
+    with pytest.raises(TypeError, match="only tol="):
+        rv.expressivity.policy_ordering(mdp, objective, mixes, tol=0.1, tolerance=0.1)
+
+
+def test_positional_options_warn_and_give_the_same_answer():
+    mdp = environments.xor()
+    with pytest.warns(DeprecationWarning, match="variant=... by keyword"):
+        old = rv.expressivity.realize_soap(mdp, [[0, 0], [0, 1]], "range")
+    new = rv.expressivity.realize_soap(mdp, [[0, 0], [0, 1]], variant="range")
+    assert old.margin == new.margin and old.labels == new.labels
+    with pytest.raises(TypeError, match="positional"):
+        rv.expressivity.realize_soap(mdp, [[0, 0]], "range", True)
+    with pytest.warns(DeprecationWarning, match="gamma=... by keyword"):
+        assert environments.open_grid(2, 2, 0.5).gamma == 0.5
+    with pytest.warns(DeprecationWarning, match="gamma=... by keyword"):
+        assert environments.xor(0.5).gamma == environments.xor(gamma=0.5).gamma
+    with pytest.warns(DeprecationWarning, match="name=... by keyword"):
+        with pytest.raises(ValueError, match="my_soap"):
+            features.canonical_policies(mdp, [0, 5], "my_soap")
+
+
+def test_inner_nonlinear_old_samples_keyword_and_positional_options_warn():
+    mdp = environments.stay_go(gamma=0.8)
+    reward = np.ones((2, 2, 2))
+    policy = np.full((1, 2, 2), 0.5)
+    new = rv.expressivity.InnerNonlinear(
+        reward, np.square, 3, method="monte_carlo", n_samples=50, seed=1
+    )
+    with pytest.warns(DeprecationWarning, match="n_samples="):
+        old = rv.expressivity.InnerNonlinear(
+            reward, np.square, 3, method="monte_carlo", samples=50, seed=1
+        )
+    assert old == new
+    with pytest.warns(DeprecationWarning, match=r"n_samples=\.\.\., seed=\.\.\. by keyword"):
+        positional = rv.expressivity.InnerNonlinear(reward, np.square, 3, "monte_carlo", 50, 1)
+    assert positional == new
+    with pytest.warns(DeprecationWarning, match="InnerNonlinear.n_samples"):
+        assert new.samples == 50
+    np.testing.assert_array_equal(old.values(mdp, policy), new.values(mdp, policy))
+    with pytest.warns(DeprecationWarning, match="lexicographic=... by keyword"):
+        lexi = rv.expressivity.MultiObjective(np.stack([reward, reward]), None, None, True)
+    assert lexi.lexicographic and lexi.weights is None and lexi.scalarization is None
+
+
+def test_inner_nonlinear_seed_may_be_a_jax_key():
+    import jax
+
+    mdp = environments.stay_go(gamma=0.8)
+    policy = np.full((1, 2, 2), 0.5)
+    objective = rv.expressivity.InnerNonlinear(
+        np.ones((2, 2, 2)), np.square, 3, method="monte_carlo", n_samples=200,
+        seed=jax.random.key(4),
+    )  # fmt: skip
+    np.testing.assert_array_equal(objective.values(mdp, policy), objective.values(mdp, policy))
+    with pytest.raises(ValueError, match="n_samples"):
+        rv.expressivity.InnerNonlinear(
+            np.ones((2, 2, 2)), np.square, 3, method="monte_carlo", n_samples=0
+        ).values(mdp, policy)

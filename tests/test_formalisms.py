@@ -10,7 +10,7 @@ from rewardviz.expressivity.formalisms import ABSTRACT, KINDS, REVIEWS, STATUSES
 
 @pytest.fixture(scope="module")
 def fmap():
-    return rv.expressivity.formalisms()
+    return rv.expressivity.formalism_map()
 
 
 def test_seventeen_formalisms_with_unique_keys(fmap):
@@ -109,3 +109,15 @@ def test_justifications_state_their_limits(fmap):
     (rm,) = [r for r in fmap.relations if (r.left, r.right) == ("RM", "MR")]
     assert "R(s, a, s')" in rm.justification and "state entered" in rm.justification
     assert "label" in fmap.formalism("RM").note
+
+
+def test_the_module_is_not_shadowed_and_the_old_call_warns(fmap):
+    from rewardviz.expressivity import formalisms
+
+    assert rv.expressivity.formalisms is formalisms and hasattr(formalisms, "WITNESSES")
+    with pytest.warns(DeprecationWarning, match=r"formalism_map\(\)") as caught:
+        old = rv.expressivity.formalisms()
+    assert caught[0].filename == __file__
+    assert old == fmap
+    with pytest.warns(DeprecationWarning, match="formalism_map"):
+        assert formalisms.formalisms() == fmap

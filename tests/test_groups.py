@@ -10,6 +10,7 @@ the kernels and the oracles.
 
 import dataclasses
 import math
+import re
 from fractions import Fraction
 
 import jax
@@ -22,6 +23,7 @@ from hypothesis.extra.numpy import arrays
 
 import rewardviz as rv
 from rewardviz import groups
+from rewardviz.groups import learning_signal
 
 FEW_VALUES = st.sampled_from([0.0, 0.25, 1.0, -0.5, 2.0])
 QUARTERS = st.integers(-8, 8).map(lambda i: i / 4)
@@ -193,27 +195,30 @@ def close(actual, expected, atol=1e-10):
 )
 def test_advantages_match_loops(drawn, scheme, normalize, ddof, eps):
     expected = loop_advantages(drawn, scheme, normalize, ddof, eps)
-    close(groups.advantages(drawn.group, scheme, normalize, ddof, eps), expected)
+    close(
+        groups.advantages(drawn.group, scheme=scheme, normalize=normalize, ddof=ddof, eps=eps),
+        expected,
+    )
 
 
 @given(drawn_groups(), SCHEMES, NORMALIZATIONS, st.sampled_from([0, 1]))
 def test_attribution_matches_loops_and_sums_to_the_advantage(drawn, scheme, normalize, ddof):
-    parts = groups.attribution(drawn.group, scheme, normalize, ddof)
+    parts = groups.attribution(drawn.group, scheme=scheme, normalize=normalize, ddof=ddof)
     close(parts, loop_attribution(drawn, scheme, normalize, ddof, 1e-4))
-    advantage = groups.advantages(drawn.group, scheme, normalize, ddof)
+    advantage = groups.advantages(drawn.group, scheme=scheme, normalize=normalize, ddof=ddof)
     close(np.asarray(parts).sum(-1), np.asarray(advantage), atol=1e-12)
     assert (np.asarray(parts)[~drawn.mask] == 0).all()
 
 
 @given(drawn_groups(), SCHEMES)
 def test_advantages_sum_to_zero_in_each_group_and_follow_a_permutation(drawn, scheme):
-    advantage = np.asarray(groups.advantages(drawn.group, scheme))
+    advantage = np.asarray(groups.advantages(drawn.group, scheme=scheme))
     close(advantage.sum(axis=1), np.zeros(len(advantage)), atol=1e-9)
     reverse = drawn.group.mask.shape[1] - 1 - np.arange(drawn.group.mask.shape[1])
     flipped = rv.GroupRewards.from_arrays(
         drawn.scores[:, reverse], drawn.mask[:, reverse], weights=drawn.weights, step=drawn.step
     )
-    close(groups.advantages(flipped, scheme), advantage[:, reverse])
+    close(groups.advantages(flipped, scheme=scheme), advantage[:, reverse])
 
 
 @given(drawn_groups(ragged=False), st.data())
@@ -223,7 +228,11 @@ def test_shifting_a_reward_per_group_changes_nothing(drawn, data):
         drawn.scores + shift, weights=drawn.weights, step=drawn.step
     )
     for scheme in groups.SCHEMES:
-        close(groups.advantages(shifted, scheme), groups.advantages(drawn.group, scheme), 1e-8)
+        close(
+            groups.advantages(shifted, scheme=scheme),
+            groups.advantages(drawn.group, scheme=scheme),
+            1e-8,
+        )
 
 
 def test_trl_closed_form_one_correct_of_four():
@@ -242,8 +251,8 @@ def test_the_two_schemes_differ_when_rewards_have_different_spreads():
     # format: (1, 1, 1, 0) — small spread; accuracy: (1, 0, 1, 0).
     scores = np.array([[[1, 1], [1, 0], [1, 1], [0, 0]]], dtype=float)
     group = rv.GroupRewards.from_arrays(scores, names=["format", "accuracy"])
-    summed = np.asarray(groups.advantages(group, "sum_then_normalize", eps=0.0))[0]
-    normalised = np.asarray(groups.advantages(group, "sum_of_normalized", eps=0.0))[0]
+    summed = np.asarray(groups.advantages(group, scheme="sum_then_normalize", eps=0.0))[0]
+    normalised = np.asarray(groups.advantages(group, scheme="sum_of_normalized", eps=0.0))[0]
     # Totals (2, 1, 2, 0): mean 5/4, sample std sqrt((9+1+9+25)/16/3) = sqrt(11/12).
     close(summed, (np.array([2, 1, 2, 0]) - 1.25) / math.sqrt(11 / 12))
     # format: mean 3/4, std 1/2; accuracy: mean 1/2, std sqrt(1/3).
@@ -251,7 +260,7 @@ def test_the_two_schemes_differ_when_rewards_have_different_spreads():
     accuracy_part = (np.array([1, 0, 1, 0]) - 0.5) / math.sqrt(1 / 3)
     close(normalised, format_part + accuracy_part)
     close(
-        groups.attribution(group, "sum_of_normalized", eps=0.0)[0],
+        groups.attribution(group, scheme="sum_of_normalized", eps=0.0)[0],
         np.stack([format_part, accuracy_part], 1),
     )
 
@@ -264,13 +273,13 @@ def test_group_size_one_and_zero_variance_give_zero_advantage_and_count_as_degen
     group = rv.GroupRewards.from_arrays(scores, mask, names=["a", "b"], weights=[1.0, 2.0])
     for scheme in groups.SCHEMES:
         for ddof in (0, 1):
-            advantage = np.asarray(groups.advantages(group, scheme, ddof=ddof))
+            advantage = np.asarray(groups.advantages(group, scheme=scheme, ddof=ddof))
             assert (advantage[:2] == 0).all()
             assert not np.isnan(advantage).any()
     # Group 2: totals tie (2 and 2) though each reward varies: no signal under scheme A,
     # and its attribution is 0 rather than two huge cancelling terms.
     assert (np.asarray(groups.attribution(group))[2] == 0).all()
-    assert (np.asarray(groups.advantages(group, "sum_of_normalized"))[2] != 0).all()
+    assert (np.asarray(groups.advantages(group, scheme="sum_of_normalized"))[2] != 0).all()
     degenerate = groups.degenerate_groups(group)
     np.testing.assert_array_equal(degenerate.total, [True, True, True])
     np.testing.assert_array_equal(
@@ -298,9 +307,12 @@ def test_degenerate_groups_match_loops(drawn):
 def test_degenerate_rate_by_step():
     scores = np.array([[[1.0], [1.0]], [[0.0], [1.0]], [[2.0], [2.0]], [[3.0], [3.0]]])
     group = rv.GroupRewards.from_arrays(scores, names=["acc"], step=[5, 5, 9, 9])
-    frame = groups.degenerate_rate_by_step(group)
-    assert frame.index.tolist() == [5, 9]
-    close(frame["total"].to_numpy(), [0.5, 1.0])
+    rates = groups.degenerate_rate_by_step(group)
+    assert rates.steps.tolist() == [5, 9] and rates.names == ("total", "acc")
+    close(rates.rates[:, 0], [0.5, 1.0])
+    close(rates.rates[:, 1], [0.5, 1.0])
+    frame = rates.to_frame()
+    assert frame.index.tolist() == [5, 9] and frame.columns.tolist() == ["total", "acc"]
     close(frame["acc"].to_numpy(), [0.5, 1.0])
 
 
@@ -341,12 +353,12 @@ def test_opposed_rewards_have_agreement_zero_and_correlation_minus_one():
 def test_slider_values_do_not_recompile():
     group = groups.example_groups()
     groups.advantages(group)
-    before = groups._attribution._cache_size()
+    before = learning_signal._attribution._cache_size()
     for eps in (1e-4, 1e-3, 0.1):
         for weights in ([1.0, 1.0, 1.0], [0.5, 2.0, 0.0]):
             groups.advantages(group.with_weights(weights), eps=eps)
     groups.advantages(group, ddof=0)
-    assert groups._attribution._cache_size() == before
+    assert learning_signal._attribution._cache_size() == before
 
 
 def test_advantages_compose_with_jit():
@@ -354,8 +366,10 @@ def test_advantages_compose_with_jit():
     jitted = jax.jit(lambda g: groups.advantages(g))(drawn)
     close(jitted, groups.advantages(drawn))
     for scheme in groups.SCHEMES:  # the step is traced too: "batch" needs it
-        jitted = jax.jit(lambda g, s=scheme: groups.advantages(g, s, "batch"))(drawn)
-        close(jitted, groups.advantages(drawn, scheme, "batch"))
+        jitted = jax.jit(lambda g, s=scheme: groups.advantages(g, scheme=s, normalize="batch"))(
+            drawn
+        )
+        close(jitted, groups.advantages(drawn, scheme=scheme, normalize="batch"))
 
 
 def test_normalize_then_sum_is_gdpo_and_sum_of_normalized_has_no_batch_step():
@@ -370,15 +384,18 @@ def test_normalize_then_sum_is_gdpo_and_sum_of_normalized_has_no_batch_step():
     z_accuracy = np.array([[1, -1, 1, -1], [-1.5, 0.5, 0.5, 0.5]])
     z_accuracy[0] *= 0.5 / math.sqrt(1 / 3)
     summed = z_format + 2 * z_accuracy
-    close(groups.advantages(group, "sum_of_normalized", eps=0.0), summed)
+    close(groups.advantages(group, scheme="sum_of_normalized", eps=0.0), summed)
     # GDPO standardises the weighted sum over the batch: both groups, 8 samples.
     gdpo = summed / np.std(summed, ddof=1)
-    close(groups.advantages(group, "normalize_then_sum", eps=0.0), gdpo)
-    parts = np.asarray(groups.attribution(group, "normalize_then_sum", eps=0.0))
+    close(groups.advantages(group, scheme="normalize_then_sum", eps=0.0), gdpo)
+    parts = np.asarray(groups.attribution(group, scheme="normalize_then_sum", eps=0.0))
     close(parts, np.stack([z_format, 2 * z_accuracy], -1) / np.std(summed, ddof=1))
     # TRL ignores scale_rewards in this branch: every normalisation gives the same.
     for normalize in (*groups.NORMALIZATIONS, *groups.NORMALIZATION_ALIASES):
-        close(groups.advantages(group, "normalize_then_sum", normalize, eps=0.0), gdpo)
+        close(
+            groups.advantages(group, scheme="normalize_then_sum", normalize=normalize, eps=0.0),
+            gdpo,
+        )
 
 
 def test_batch_normalisation_divides_by_the_steps_spread_and_keeps_the_group_mean():
@@ -388,7 +405,7 @@ def test_batch_normalisation_divides_by_the_steps_spread_and_keeps_the_group_mea
     expected = [[0.5 / batch_std, -0.5 / batch_std], [1 / batch_std, -1 / batch_std]]
     expected.append([-2 / np.std([5.0, 9.0], ddof=1), 2 / np.std([5.0, 9.0], ddof=1)])
     for scheme in ("sum_then_normalize", "sum_of_normalized"):  # one reward: the same
-        close(groups.advantages(group, scheme, "batch", eps=0.0), expected)
+        close(groups.advantages(group, scheme=scheme, normalize="batch", eps=0.0), expected)
     # TRL's spellings of the other two normalisations.
     close(groups.advantages(group, normalize="group"), groups.advantages(group, normalize="std"))
     close(groups.advantages(group, normalize="none"), groups.advantages(group, normalize="mean"))
@@ -406,8 +423,8 @@ def test_z_schemes_ignore_positive_affine_rescaling_of_a_reward_in_a_group(drawn
     )
     for scheme in ("normalize_then_sum", "sum_of_normalized"):
         close(
-            groups.advantages(rescaled, scheme, eps=0.0),
-            groups.advantages(drawn.group, scheme, eps=0.0),
+            groups.advantages(rescaled, scheme=scheme, eps=0.0),
+            groups.advantages(drawn.group, scheme=scheme, eps=0.0),
             atol=1e-9,
         )
 
@@ -415,13 +432,17 @@ def test_z_schemes_ignore_positive_affine_rescaling_of_a_reward_in_a_group(drawn
 def test_batch_options_do_not_recompile():
     group = groups.example_groups()
     for scheme in groups.SCHEMES:
-        groups.advantages(group, scheme, "batch")
-    before = groups._attribution._cache_size()
+        groups.advantages(group, scheme=scheme, normalize="batch")
+    before = learning_signal._attribution._cache_size()
     for normalize in (*groups.NORMALIZATIONS, *groups.NORMALIZATION_ALIASES):
-        groups.advantages(group, "normalize_then_sum", normalize)  # one kernel for all
+        groups.advantages(
+            group, scheme="normalize_then_sum", normalize=normalize
+        )  # one kernel for all
     for scheme in groups.SCHEMES:  # other steps, even another number of them
-        groups.advantages(dataclasses.replace(group, step=group.step % 7), scheme, "batch")
-    assert groups._attribution._cache_size() == before
+        groups.advantages(
+            dataclasses.replace(group, step=group.step % 7), scheme=scheme, normalize="batch"
+        )
+    assert learning_signal._attribution._cache_size() == before
 
 
 # ---------------------------------------------------------------------------
@@ -548,7 +569,7 @@ def trl_parity(group, scores, mask, weights, step):
     noise = np.broadcast_to(trl_noise_bound(scores, mask, weights)[:, None], mask.shape)
     for aggregation, scale_rewards in TRL_OPTIONS:
         expected = trl_advantages(scores, mask, weights, step, aggregation, scale_rewards)
-        actual = np.asarray(groups.advantages(group, aggregation, scale_rewards))
+        actual = np.asarray(groups.advantages(group, scheme=aggregation, normalize=scale_rewards))
         message = f"{aggregation}, {scale_rewards}"
         if aggregation == "sum_then_normalize" and scale_rewards != "none":
             assert (actual[zeroed] == 0).all(), message
@@ -632,9 +653,9 @@ def test_trl_differs_only_by_its_rounding_noise_where_a_reward_is_constant():
     mask, weights, step = np.ones((2, 3), bool), np.ones(2), np.zeros(2, int)
     for aggregation, scale_rewards in TRL_OPTIONS:
         expected = trl_advantages(scores, mask, weights, step, aggregation, scale_rewards)
-        actual = np.asarray(groups.advantages(group, aggregation, scale_rewards))
+        actual = np.asarray(groups.advantages(group, scheme=aggregation, normalize=scale_rewards))
         assert np.abs(actual - expected).max() < 1e-11
-        parts = np.asarray(groups.attribution(group, aggregation, scale_rewards))
+        parts = np.asarray(groups.attribution(group, scheme=aggregation, normalize=scale_rewards))
         assert (parts[..., 0] == 0).all()
 
 
@@ -647,7 +668,7 @@ def test_rewards_that_cancel_never_blow_gdpo_attribution_up(x64):
     scores = np.stack([a, 1 - a], axis=-1)
     with jax.enable_x64(x64):
         group = rv.GroupRewards.from_arrays(scores)
-        parts = np.asarray(groups.attribution(group, "normalize_then_sum"))
+        parts = np.asarray(groups.attribution(group, scheme="normalize_then_sum"))
     assert (parts == 0).all()
     mask, weights, step = np.ones((3, 6), bool), np.ones(2), np.zeros(3, int)
     expected = trl_advantages(scores, mask, weights, step, "normalize_then_sum", "group")
@@ -707,7 +728,7 @@ def test_totals_equal_up_to_rounding_are_degenerate_and_never_blow_attribution_u
         assert degenerate.total.tolist() == [True]
         assert not degenerate.per_reward.any()
         drift = groups.length_correlation_drift(group)
-        assert drift["total"].tolist() == [0.0]
+        assert drift.correlations[:, -1].tolist() == [0.0]
         drawn = Drawn(
             group, np.asarray(group.scores, float), np.ones((1, len(scores)), bool), stored_w, [0]
         )
@@ -716,8 +737,8 @@ def test_totals_equal_up_to_rounding_are_degenerate_and_never_blow_attribution_u
         )
         for scheme in groups.SCHEMES:
             for normalize in groups.NORMALIZATIONS:
-                parts = np.asarray(groups.attribution(group, scheme, normalize))
-                advantage = np.asarray(groups.advantages(group, scheme, normalize))
+                parts = np.asarray(groups.attribution(group, scheme=scheme, normalize=normalize))
+                advantage = np.asarray(groups.advantages(group, scheme=scheme, normalize=normalize))
                 assert parts.dtype == dtype and advantage.dtype == dtype
                 if scheme == "sum_then_normalize" and normalize != "mean":
                     assert (parts == 0).all() and (advantage == 0).all()
@@ -885,6 +906,31 @@ def test_example_and_npz_round_trip(tmp_path):
         groups.example_groups("nope")
 
 
+def test_read_npz_names_what_is_wrong_with_the_file(tmp_path):
+    # Truncated, not a zip, pickled objects, a missing array: a ValueError naming the file,
+    # never numpy's or zipfile's own exception.
+    good = tmp_path / "groups.npz"
+    groups.write_npz(groups.example_groups(), good)
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    text = tmp_path / "text.npz"
+    text.write_text("not an archive")
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, scores=np.array([{"a": 1}], dtype=object))
+    partial = tmp_path / "partial.npz"
+    np.savez(partial, scores=np.zeros((1, 2, 1)), mask=np.ones((1, 2), bool))
+    for path, reason in (
+        (truncated, "not an .npz file|not a readable .npz"),
+        (text, "not an .npz file"),
+        (pickled, "pickled data"),
+        (partial, r"has no \['names', 'weights', 'step', 'prompt_ids'\]"),
+    ):
+        with pytest.raises(ValueError, match=reason):
+            groups.read_npz(path)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        groups.read_npz(tmp_path / "missing.npz")
+
+
 # ---------------------------------------------------------------------------
 # Transforms.
 
@@ -904,7 +950,7 @@ def test_preference_as_reward(reward, reference):
 )
 def test_clip_and_delta_process_rewards(rewards, lengths, threshold):
     mask = np.arange(5)[None, :] < np.asarray(lengths)[:, None]
-    clipped = np.asarray(groups.clip_process_rewards(rewards, mask, threshold))
+    clipped = np.asarray(groups.clip_process_rewards(rewards, mask, threshold=threshold))
     delta = np.asarray(groups.delta_process_rewards(rewards, mask))
     for i, length in enumerate(lengths):
         for t in range(5):
@@ -940,7 +986,11 @@ def test_length_penalties(drawn, data):
     expected = loop_length_penalty(length, correct, drawn.mask)
     close(groups.length_penalty(length, correct, drawn.mask), expected)
     threshold = data.draw(st.sampled_from([0.0, 0.5, 1.0]))
-    gated = np.asarray(groups.gated_length_penalty(length, correct, drawn.mask, threshold, 2.0))
+    gated = np.asarray(
+        groups.gated_length_penalty(
+            length, correct, drawn.mask, ratio_threshold=threshold, alpha=2.0
+        )
+    )
     for p in range(shape[0]):
         valid = [g for g in range(shape[1]) if drawn.mask[p, g]]
         ratio = sum(correct[p, g] for g in valid) / len(valid)
@@ -952,7 +1002,7 @@ def test_length_penalties(drawn, data):
             else:
                 assert gated[p, g] == correct[p, g]
     with pytest.raises(ValueError, match="ratio_threshold must lie in"):
-        groups.gated_length_penalty(length, correct, drawn.mask, 1.5)
+        groups.gated_length_penalty(length, correct, drawn.mask, ratio_threshold=1.5)
 
 
 def test_gated_accumulation():
@@ -1010,9 +1060,12 @@ def test_transform_effects():
 def test_compare_advantages():
     mask = np.array([[True, True, False]])
     summary = groups.compare_advantages([[1.0, -1.0, 5.0]], [[2.0, 1.0, -5.0]], mask)
-    assert summary["sign flips"] == 0.5
-    assert summary["mean |change|"] == 1.5
-    assert summary["correlation"] == pytest.approx(1.0)  # two points always line up
+    assert summary.sign_flips == 0.5
+    assert summary.mean_abs_change == 1.5
+    assert summary.correlation == pytest.approx(1.0)  # two points always line up
+    assert summary.to_frame().to_dict("records") == [
+        {"correlation": summary.correlation, "sign flips": 0.5, "mean |change|": 1.5}
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -1049,7 +1102,7 @@ def test_proxy_gold_divergence_finds_the_peak_and_matches_loops():
     assert result.proxy_gain > 0 and result.gold_drop > 0
     assert len(result.bootstrap_steps) == 200
     # Same seed, same answer; the proxy can be a named reward.
-    again = groups.proxy_gold_divergence(group, "rm", n_bootstrap=200, seed=1)
+    again = groups.proxy_gold_divergence(group, proxy="rm", n_bootstrap=200, seed=1)
     np.testing.assert_array_equal(again.bootstrap_steps, result.bootstrap_steps)
 
 
@@ -1074,10 +1127,10 @@ def test_proxy_gold_divergence_errors():
         )
     with pytest.raises(ValueError, match="window must be odd"):
         groups.proxy_gold_divergence(group, window=2)
-    with pytest.raises(ValueError, match="n_bootstrap must be a positive integer"):
+    with pytest.raises(ValueError, match="n_bootstrap must be an integer >= 1"):
         groups.proxy_gold_divergence(group, n_bootstrap=0)
     with pytest.raises(ValueError, match="unknown reward name 'gold'"):
-        groups.proxy_gold_divergence(group, "gold")
+        groups.proxy_gold_divergence(group, proxy="gold")
 
 
 @given(drawn_groups(), st.data())
@@ -1088,7 +1141,10 @@ def test_length_correlation_drift_matches_loops(drawn, data):
     group = rv.GroupRewards.from_arrays(
         drawn.scores, drawn.mask, weights=drawn.weights, length=length, step=step
     )
-    frame = groups.length_correlation_drift(group)
+    drift = groups.length_correlation_drift(group)
+    frame = drift.to_frame()
+    assert drift.names == (*group.names, "total")
+    np.testing.assert_array_equal(frame.to_numpy(), drift.correlations)
     totals = (np.where(drawn.mask[..., None], drawn.scores, 0) * drawn.weights).sum(-1)
     columns = [*(drawn.scores[..., k] for k in range(drawn.scores.shape[-1])), totals]
     assert frame.index.tolist() == sorted(set(step))
@@ -1117,8 +1173,15 @@ def test_length_correlation_drift_matches_loops(drawn, data):
 
 
 def test_length_correlation_drift_on_the_example_rises():
-    frame = groups.length_correlation_drift(groups.example_groups())
-    assert frame.attrs["slope"]["total"] > 0
+    drift = groups.length_correlation_drift(groups.example_groups())
+    assert drift.slope("total") > 0
+    assert drift.slopes.shape == (len(drift.names),)
+    # The slopes are the least-squares fits of the correlations over steps.
+    for k in range(len(drift.names)):
+        expected = np.polyfit(drift.steps, drift.correlations[:, k], 1)[0]
+        assert drift.slopes[k] == pytest.approx(expected, rel=1e-6, abs=1e-12)
+    with pytest.raises(ValueError, match="unknown column"):
+        drift.slope("gold")
     with pytest.raises(ValueError, match="no completion lengths"):
         groups.length_correlation_drift(rv.GroupRewards.from_arrays(np.ones((1, 2, 1))))
 
@@ -1128,7 +1191,9 @@ def test_saturation_matches_loops(drawn, data):
     shape = drawn.scores.shape
     step = data.draw(st.lists(st.integers(0, 2), min_size=shape[0], max_size=shape[0]))
     group = rv.GroupRewards.from_arrays(drawn.scores, drawn.mask, step=step)
-    frame = groups.saturation(group)
+    result = groups.saturation(group)
+    frame = result.to_frame()
+    assert result.level.shape == result.degenerate.shape == (len(set(step)), shape[2])
     for k, name in enumerate(group.names):
         every = [
             drawn.scores[p, g, k]
@@ -1150,3 +1215,167 @@ def test_saturation_matches_loops(drawn, data):
             ]
             assert frame.loc[s, (name, "level")] == pytest.approx(level, abs=1e-12)
             assert frame.loc[s, (name, "degenerate")] == pytest.approx(sum(flat) / len(flat))
+
+
+# ---------------------------------------------------------------------------
+# The package layout, writing safely, and the old spellings.
+
+
+def test_every_name_is_reexported_from_its_module():
+    import importlib
+
+    modules = ["comparison", "group_rewards", "hacking", "learning_signal", "npz", "transforms"]
+    seen = []
+    for name in modules:
+        module = importlib.import_module(f"rewardviz.groups.{name}")
+        assert module.__doc__ and module.__all__ == sorted(module.__all__, key=_ruff_order)
+        for public in module.__all__:
+            assert getattr(groups, public) is getattr(module, public), public
+            if not public.isupper():  # constants have no __module__
+                assert getattr(module, public).__module__ == module.__name__, public
+        seen += module.__all__
+    assert sorted(seen) == sorted(groups.__all__)
+
+
+def _ruff_order(name):
+    # ruff's RUF022 order: SCREAMING_CASE, then CamelCase, then the rest.
+    kind = 0 if name.isupper() else 1 if name[0].isupper() else 2
+    return kind, name
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_partial_file(tmp_path, monkeypatch):
+    group = groups.example_groups()
+    path = tmp_path / "groups.npz"
+    path.write_bytes(b"the old file")
+
+    def fail_halfway(file, **arrays):
+        file.write(b"half an archive")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez_compressed", fail_halfway)
+    with pytest.raises(OSError, match="disk full"):
+        groups.write_npz(group, path)
+    assert path.read_bytes() == b"the old file"
+    assert [p.name for p in tmp_path.iterdir()] == ["groups.npz"]
+
+
+def test_the_bootstrap_seed_may_be_a_key():
+    group = hacking_fixture()
+    by_int = groups.proxy_gold_divergence(group, n_bootstrap=50, seed=3)
+    by_key = groups.proxy_gold_divergence(group, n_bootstrap=50, seed=jax.random.key(3))
+    again = groups.proxy_gold_divergence(group, n_bootstrap=50, seed=jax.random.key(3))
+    np.testing.assert_array_equal(by_key.bootstrap_steps, again.bootstrap_steps)
+    assert by_int.step == by_key.step
+    with pytest.raises(TypeError, match=r"seed must be an integer or a jax\.random key"):
+        groups.proxy_gold_divergence(group, seed="three")
+
+
+def test_the_bootstrap_resamples_groups_within_their_step():
+    # Oracle: the resamples come from rewardviz._bootstrap, one seed per step.
+    from rewardviz import _bootstrap
+
+    group = hacking_fixture(n_steps=3, prompts=4)
+    result = groups.proxy_gold_divergence(group, n_bootstrap=20, seed=5)
+    gold = np.asarray(group.gold).mean(1).reshape(3, 4)  # [step, group of that step]
+    seeds = np.random.SeedSequence(5).generate_state(3)
+    curves = np.stack(
+        [gold[s, _bootstrap.resample_indices(int(seeds[s]), 4, 20)].mean(1) for s in range(3)],
+        axis=1,
+    )
+    np.testing.assert_array_equal(result.bootstrap_steps, curves.argmax(1))
+
+
+POSITIONAL_CALLS = {
+    "advantages": (
+        lambda g: groups.advantages(g, "sum_of_normalized", "mean"),
+        lambda g: groups.advantages(g, scheme="sum_of_normalized", normalize="mean"),
+        "scheme=, normalize=",
+    ),
+    "attribution": (
+        lambda g: groups.attribution(g, "normalize_then_sum", "std", 0, 1e-3),
+        lambda g: groups.attribution(g, scheme="normalize_then_sum", ddof=0, eps=1e-3),
+        "scheme=, normalize=, ddof=, eps=",
+    ),
+    "transform_effects": (
+        lambda g: groups.transform_effects(g, {"same": g}, "sum_of_normalized").advantages,
+        lambda g: groups.transform_effects(g, {"same": g}, scheme="sum_of_normalized").advantages,
+        "scheme=",
+    ),
+    "gated_length_penalty": (
+        lambda g: groups.gated_length_penalty(g.length, g.reward("accuracy"), g.mask, 0.25, 2.0),
+        lambda g: groups.gated_length_penalty(
+            g.length, g.reward("accuracy"), g.mask, ratio_threshold=0.25, alpha=2.0
+        ),
+        "ratio_threshold=, alpha=",
+    ),
+    "clip_process_rewards": (
+        lambda g: groups.clip_process_rewards(g.reward("length"), g.mask, 0.5),
+        lambda g: groups.clip_process_rewards(g.reward("length"), g.mask, threshold=0.5),
+        "threshold=",
+    ),
+    "gated_accumulation": (
+        lambda g: groups.gated_accumulation(g.reward("accuracy"), g.reward("length"), 1.0),
+        lambda g: groups.gated_accumulation(
+            g.reward("accuracy"), g.reward("length"), threshold=1.0
+        ),
+        "threshold=",
+    ),
+    "proxy_gold_divergence": (
+        lambda g: groups.proxy_gold_divergence(g, "length", n_bootstrap=20).bootstrap_steps,
+        lambda g: groups.proxy_gold_divergence(g, proxy="length", n_bootstrap=20).bootstrap_steps,
+        "proxy=",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POSITIONAL_CALLS))
+def test_options_passed_by_position_warn_and_still_work(name):
+    old, new, keywords = POSITIONAL_CALLS[name]
+    group = groups.example_groups()
+    group = dataclasses.replace(
+        group,
+        **{
+            field: getattr(group, field)[:48]
+            for field in ("scores", "mask", "step", "length", "gold")
+        },
+        prompt_ids=group.prompt_ids[:48],
+    )
+    with pytest.warns(DeprecationWarning, match=re.escape(keywords.replace("=", "=..."))):
+        before = old(group)
+    np.testing.assert_array_equal(np.asarray(before), np.asarray(new(group)))
+
+
+def test_options_by_position_and_keyword_at_once_are_refused():
+    group = groups.example_groups()
+    with pytest.raises(TypeError, match="multiple values for argument 'scheme'"):
+        groups.advantages(group, "sum_of_normalized", scheme="sum_of_normalized")
+    with pytest.raises(TypeError, match=r"takes 1 positional arguments .* but 6 were given"):
+        groups.advantages(group, "sum_of_normalized", "std", 1, 1e-4, "extra")
+
+
+def test_old_result_spellings_warn_and_give_the_old_values():
+    group = groups.example_groups()
+    first, second = groups.advantages(group), groups.advantages(group, scheme="normalize_then_sum")
+    summary = groups.compare_advantages(first, second, group.mask)
+    for key, new in (
+        ("sign flips", "sign_flips"),
+        ("mean |change|", "mean_abs_change"),
+        ("correlation", "correlation"),
+    ):
+        with pytest.warns(DeprecationWarning, match=rf"\.{new}"):
+            assert summary[key] == getattr(summary, new)
+    drift = groups.length_correlation_drift(group)
+    with pytest.warns(DeprecationWarning, match="slopes"):
+        assert drift.attrs["slope"]["total"] == drift.slope("total")
+    with pytest.warns(DeprecationWarning, match=r"to_frame\(\)\.index"):
+        np.testing.assert_array_equal(drift.index, drift.steps)
+    with pytest.warns(DeprecationWarning, match=r"to_frame\(\)\['total'\]"):
+        np.testing.assert_array_equal(drift["total"].to_numpy(), drift.correlations[:, -1])
+    assert not hasattr(drift, "no_such_attribute")
+    rates = groups.degenerate_rate_by_step(group)
+    with pytest.warns(DeprecationWarning, match=r"degenerate_rate_by_step\(\.\.\.\)\.to_frame\(\)"):
+        np.testing.assert_array_equal(rates["total"].to_numpy(), rates.rates[:, 0])
+    saturated = groups.saturation(group)
+    with pytest.warns(DeprecationWarning, match=r"saturation\(\.\.\.\)\.to_frame\(\)\.xs"):
+        levels = saturated.xs("level", axis=1, level=1)
+    np.testing.assert_array_equal(levels.to_numpy(), saturated.level)

@@ -261,7 +261,7 @@ def hopper():
 
 
 def test_recorder_reproduces_hopper_reward_from_its_terms():
-    log = io.collect(hopper(), episodes=3, seed=0, progress=False)
+    log = io.collect(hopper(), n_episodes=3, seed=0, progress=False)
 
     # Oracle: step an identically seeded Hopper by hand, as collect promises to.
     env = hopper()
@@ -332,9 +332,9 @@ def test_recorder_keeps_what_the_terms_do_not_explain_and_positions():
 
 
 def test_collect_is_reproducible_for_a_seed():
-    first = io.collect(hopper(), episodes=2, seed=3, max_steps=15, progress=False)
-    again = io.collect(hopper(), episodes=2, seed=3, max_steps=15, progress=False)
-    other = io.collect(hopper(), episodes=2, seed=4, max_steps=15, progress=False)
+    first = io.collect(hopper(), n_episodes=2, seed=3, max_steps=15, progress=False)
+    again = io.collect(hopper(), n_episodes=2, seed=3, max_steps=15, progress=False)
+    other = io.collect(hopper(), n_episodes=2, seed=4, max_steps=15, progress=False)
 
     assert_same_log(again, first)
     assert first.components.shape == (2, 15, 3)
@@ -343,9 +343,105 @@ def test_collect_is_reproducible_for_a_seed():
 
 def test_recorder_errors_name_the_info_keys():
     with pytest.raises(ValueError, match=r"no reward terms.*'label', 'run'.*components="):
-        io.collect(UnbalancedEnv(info_keys=("run", "cost")), episodes=1, progress=False)
+        io.collect(UnbalancedEnv(info_keys=("run", "cost")), n_episodes=1, progress=False)
     recorder = io.RecordRewardComponents(UnbalancedEnv(), components=["reward_run", "reward_x"])
     with pytest.raises(ValueError, match=r"no reward term\(s\) \['reward_x'\].*'reward_cost'"):
-        io.collect(recorder, episodes=1, progress=False)
+        io.collect(recorder, n_episodes=1, progress=False)
     with pytest.raises(ValueError, match="no episode has ended"):
         io.RecordRewardComponents(UnbalancedEnv()).log()
+
+
+# ---------------------------------------------------------------------------
+# Plain .npz files.
+
+
+def test_read_npz_is_the_inverse_of_write_npz(tmp_path):
+    log = RewardLog.from_arrays(
+        np.arange(24, dtype=float).reshape(2, 4, 3),
+        np.array([[True] * 4, [True, True, False, False]]),
+        names=["a", "b", "c"],
+        weights=[1.0, 0.5, -2.0],
+        total=np.ones((2, 4)),  # differs from the weighted sum: an "unexplained" component
+        steps=np.arange(8).reshape(2, 4) * 10,
+        wall_times=np.full((2, 4), 1.7e9),
+    )
+    path = tmp_path / "log.npz"
+    io.write_npz(log, path)
+    again = io.read_npz(path)
+    assert again.names == log.names == ("a", "b", "c", "unexplained")
+    for field in ("components", "mask", "weights", "steps", "wall_times"):
+        np.testing.assert_array_equal(getattr(again, field), getattr(log, field))
+    np.testing.assert_array_equal(again.total, log.total)
+    # The bundled example is read by the same function.
+    assert_same_log(
+        io.read_npz(io.__file__.replace("io.py", "data/hopper_random.npz")), io.example_log()
+    )
+
+
+def test_read_npz_never_unpickles_and_says_what_is_missing(tmp_path):
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, components=np.ones((1, 2, 1)), names=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ValueError, match="holds Python objects"):
+        io.read_npz(pickled)
+    partial = tmp_path / "partial.npz"
+    np.savez(partial, components=np.ones((1, 2, 1)))
+    with pytest.raises(ValueError, match=r"partial.npz has no \['names'\]"):
+        io.read_npz(partial)
+    junk = tmp_path / "junk.npz"
+    junk.write_text("not a zip archive")
+    with pytest.raises(ValueError, match=r"is not an \.npz file"):
+        io.read_npz(junk)
+    wrong = tmp_path / "wrong.npz"
+    np.savez(wrong, components=np.ones((1, 2, 2)), names=np.array(["a"]))
+    with pytest.raises(ValueError, match=r"wrong\.npz: names must have 2 entries"):
+        io.read_npz(wrong)
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_partial_file(tmp_path, monkeypatch):
+    path = tmp_path / "log.npz"
+    path.write_bytes(b"the old file")
+
+    def fail_halfway(file, **arrays):
+        file.write(b"half an archive")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez_compressed", fail_halfway)
+    with pytest.raises(OSError, match="disk full"):
+        io.write_npz(io.example_log(), path)
+    assert path.read_bytes() == b"the old file"
+    assert [p.name for p in tmp_path.iterdir()] == ["log.npz"]
+
+
+# ---------------------------------------------------------------------------
+# Old spellings.
+
+
+def test_collect_episodes_is_spelled_n_episodes():
+    with pytest.warns(DeprecationWarning, match="n_episodes="):
+        old = io.collect(hopper(), episodes=2, seed=3, max_steps=15, progress=False)
+    assert_same_log(old, io.collect(hopper(), n_episodes=2, seed=3, max_steps=15, progress=False))
+
+
+def test_collect_seed_may_be_a_key():
+    import jax
+
+    by_key = io.collect(hopper(), n_episodes=1, seed=jax.random.key(3), max_steps=5, progress=False)
+    again = io.collect(hopper(), n_episodes=1, seed=jax.random.key(3), max_steps=5, progress=False)
+    assert_same_log(by_key, again)
+
+
+def test_total_tolerance_is_spelled_total_tol():
+    with pytest.warns(DeprecationWarning, match="total_tol="):
+        old = io.RecordRewardComponents(UnbalancedEnv(), total_tolerance=10.0)
+    new = io.RecordRewardComponents(UnbalancedEnv(), total_tol=10.0)
+    for recorder in (old, new):
+        io.collect(recorder, n_episodes=1, progress=False)
+    # A tolerance of 10 forgives the missing bonus: no "unexplained" component.
+    assert old.log().names == new.log().names == ("reward_run", "reward_cost")
+    with pytest.warns(DeprecationWarning, match="total_tol="):
+        log = RewardLog.from_arrays(
+            np.ones((1, 2, 1)), total=np.full((1, 2), 1.5), total_tolerance=1.0
+        )
+    assert log.names == ("component_0",)
+    with pytest.raises(TypeError, match="pass only total_tol="):
+        RewardLog.from_arrays(np.ones((1, 2, 1)), total_tol=1.0, total_tolerance=1.0)

@@ -6,6 +6,7 @@ samples. Gradients are checked against central differences of the oracle's mean.
 shipped examples are checked against Gymnasium's MountainCar and with the shaping tools.
 """
 
+import dataclasses
 import math
 
 import gymnasium as gym
@@ -72,13 +73,13 @@ def landscape_by_hand(oracle, land, params):
     """Loop over grid points and the landscape's own marginal samples."""
     ny, nx = land.shape
     n = land.n_samples
-    names = land.component_names
+    names = land.names
     samples = {name: np.asarray(values) for name, values in land.marginal_samples.items()}
     result = {
         "mean": np.zeros((ny, nx)),
         "std": np.zeros((ny, nx)),
         "quantiles": np.zeros((len(land.quantile_levels), ny, nx)),
-        "components": np.zeros((len(names), ny, nx)),
+        "components": np.zeros((ny, nx, len(names))),
         "dominant": np.zeros((ny, nx), dtype=int),
     }
     for iy, y in enumerate(np.asarray(land.y_values)):
@@ -98,8 +99,8 @@ def landscape_by_hand(oracle, land, params):
             for q, level in enumerate(land.quantile_levels):
                 result["quantiles"][q, iy, ix] = quantile_by_hand(totals, level)
             for k in range(len(names)):
-                result["components"][k, iy, ix] = sum(p[k] for p in parts) / n
-            sizes = [abs(result["components"][k, iy, ix]) for k in range(len(names))]
+                result["components"][iy, ix, k] = sum(p[k] for p in parts) / n
+            sizes = [abs(result["components"][iy, ix, k]) for k in range(len(names))]
             result["dominant"][iy, ix] = sizes.index(max(sizes))
     return result
 
@@ -154,7 +155,7 @@ def test_maps_match_a_loop_over_the_grid(reward_fn, oracle):
         np.testing.assert_allclose(getattr(land, field), expected[field], atol=1e-12, err_msg=field)
     np.testing.assert_array_equal(land.dominant, expected["dominant"])
     np.testing.assert_allclose(land.standard_error, expected["std"] / math.sqrt(6), atol=1e-12)
-    assert land.component_names == ("near", "face", "drift")
+    assert land.names == ("near", "face", "drift")
 
     # Gradients against central differences of the oracle's mean.
     step = 1e-6
@@ -179,10 +180,10 @@ def test_scalar_reward_without_marginals():
     land = landscape.evaluate(reward, TEMPLATE, x="px", y="py", bounds=BOUNDS, resolution=4)
     x, y = np.meshgrid(np.linspace(-2.0, 2.3, 4), np.linspace(-1.1, 1.4, 4))
     np.testing.assert_allclose(land.mean, x**2 - 3 * y + 1.0)
-    np.testing.assert_allclose(land.components, [x**2 - 3 * y + 1.0])
+    np.testing.assert_allclose(land.components, (x**2 - 3 * y + 1.0)[..., None])
     np.testing.assert_allclose(land.gradient[0], 2 * x)
     np.testing.assert_allclose(land.gradient[1], np.full_like(y, -3.0))
-    assert land.component_names == ("reward",) and land.n_samples == 1
+    assert land.names == ("reward",) and land.n_samples == 1
     assert land.marginal_samples == {}
     np.testing.assert_array_equal(land.std, 0.0)
     np.testing.assert_allclose(land.quantiles, np.broadcast_to(land.mean, (3, 4, 4)))
@@ -198,7 +199,7 @@ def test_gradient_is_finite_where_the_player_stands_on_the_ball():
         resolution=(5, 5),  # (0, 0.5), the ball, is a grid point
         params=PARAMS,
     )
-    assert float(land.components[0, 2, 2]) == 1.0  # Liu shape at zero distance
+    assert float(land.components[2, 2, 0]) == 1.0  # Liu shape at zero distance
     assert np.isfinite(np.asarray(land.gradient)).all()
 
 
@@ -286,7 +287,7 @@ def test_distribution_matches_a_loop():
         seed=2,
         params=PARAMS,
     )
-    assert sampled.component_names == ("near", "face", "drift")
+    assert sampled.names == ("near", "face", "drift")
     states = {name: np.asarray(values) for name, values in sampled.states.items()}
     np.testing.assert_array_equal(states["py"], 0.0)
     rows = []
@@ -414,7 +415,67 @@ def test_shifting_and_scaling_the_reward(shift, scale):
     np.testing.assert_allclose(moved.std, scale * base.std, atol=1e-10)
     for axis in range(2):
         np.testing.assert_allclose(moved.gradient[axis], scale * base.gradient[axis], atol=1e-10)
-    np.testing.assert_allclose(moved.components[:3], scale * base.components[:3], atol=1e-10)
+    np.testing.assert_allclose(
+        moved.components[..., :3], scale * base.components[..., :3], atol=1e-10
+    )
+
+
+def test_seed_may_be_an_integer_or_a_key():
+    by_int = evaluate(marginals=MARGINALS, n_samples=5, seed=7)
+    compiled = landscape._landscape_kernel._cache_size()
+    by_key = evaluate(marginals=MARGINALS, n_samples=5, seed=jax.random.key(7))
+    assert landscape._landscape_kernel._cache_size() == compiled  # a key is traced too
+    np.testing.assert_array_equal(by_key.mean, by_int.mean)
+    for name, values in by_int.marginal_samples.items():
+        np.testing.assert_array_equal(by_key.marginal_samples[name], values)
+    sampled = [
+        landscape.distribution(
+            reward_components, TEMPLATE, MARGINALS, n_samples=9, seed=seed, params=PARAMS
+        )
+        for seed in (4, jax.random.key(4))
+    ]
+    np.testing.assert_array_equal(sampled[0].components, sampled[1].components)
+    with pytest.raises(TypeError, match=r"seed must be an integer or a jax\.random key"):
+        evaluate(seed=1.5)
+
+
+def test_components_sit_on_the_last_axis_named_by_names():
+    land = evaluate(marginals=MARGINALS, n_samples=4)
+    ny, nx = land.shape
+    assert land.components.shape == (ny, nx, len(land.names))
+    for k, name in enumerate(land.names):
+        np.testing.assert_array_equal(land.component(name), land.components[..., k])
+    sampled = landscape.distribution(
+        reward_components, TEMPLATE, MARGINALS, n_samples=6, params=PARAMS
+    )
+    assert sampled.components.shape == (6, len(sampled.names))
+
+
+def test_component_names_is_the_deprecated_spelling_of_names():
+    land = evaluate()
+    with pytest.warns(DeprecationWarning, match=r"Landscape\.names"):
+        assert land.component_names == land.names
+    sampled = landscape.distribution(
+        reward_components, TEMPLATE, MARGINALS, n_samples=4, params=PARAMS
+    )
+    with pytest.warns(DeprecationWarning, match=r"RewardDistribution\.names"):
+        assert sampled.component_names == sampled.names
+
+
+def test_results_are_frozen_pytrees():
+    land = evaluate(marginals=MARGINALS, n_samples=4)
+    doubled = jax.tree_util.tree_map(lambda leaf: 2 * leaf, land)
+    assert isinstance(doubled, landscape.Landscape) and doubled.names == land.names
+    np.testing.assert_allclose(doubled.components, 2 * land.components)
+    sampled = landscape.distribution(
+        reward_components, TEMPLATE, MARGINALS, n_samples=4, params=PARAMS
+    )
+    leaves, tree = jax.tree_util.tree_flatten(sampled)
+    rebuilt = jax.tree_util.tree_unflatten(tree, leaves)
+    assert rebuilt.names == sampled.names
+    np.testing.assert_array_equal(rebuilt.total, sampled.total)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        land.names = ("other",)
 
 
 def test_unknown_coordinates_are_refused():
@@ -468,8 +529,8 @@ def test_degenerate_grids_and_arguments_are_refused():
 def test_ball_and_goal_terms_add_up_and_have_the_right_signs():
     field = landscape_examples.ball_and_goal()
     land = field.evaluate(resolution=(21, 13))
-    assert land.component_names == landscape_examples.BALL_AND_GOAL_TERMS
-    np.testing.assert_allclose(np.asarray(land.components).sum(axis=0), land.mean, atol=1e-12)
+    assert land.names == landscape_examples.BALL_AND_GOAL_TERMS
+    np.testing.assert_allclose(np.asarray(land.components).sum(axis=-1), land.mean, atol=1e-12)
     assert np.isfinite(np.asarray(land.gradient)).all()
     # Sweep the ball instead: the ball-to-goal term is positive near the opponent's goal
     # and negative near one's own; the own-goal penalty is negative near one's own goal.

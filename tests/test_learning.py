@@ -219,7 +219,7 @@ def test_the_planning_baseline_is_value_iteration_with_a_sweep_budget(slippery):
 
 def test_a_run_is_scored_on_the_true_reward(slippery):
     mdp, reward = slippery
-    other = rv.envs.random_reward(3, mdp)
+    other = rv.envs.random_reward(mdp, seed=3)
     run = learning.train(mdp, other, 1, steps=120, eval_every=40, true_reward=reward)
     expected = [oracle_return(mdp, reward, loop_greedy_policy(q)) for q in run.q_values]
     np.testing.assert_allclose(run.returns, expected, rtol=1e-10, atol=1e-12)
@@ -318,14 +318,14 @@ def comparison(slippery):
     candidates = {
         "true": reward,
         "shaped": rv.shaping.potential_shaping(mdp, reward, -rv.envs.steps_to_goal(mdp)),
-        "noise": rv.envs.random_reward(9, mdp),
+        "noise": rv.envs.random_reward(mdp, seed=9),
     }
     result = learning.compare_rewards(
         mdp,
         reward,
         candidates,
         learner="expected_sarsa",
-        seeds=5,
+        n_seeds=5,
         steps=600,
         seed=4,
         eval_every=100,
@@ -384,9 +384,9 @@ def test_regret_is_normalised_by_the_best_and_worst_policies(comparison):
         assert result.regret[r, i, e] == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
-def loop_bootstrap(values, confidence, n_resamples, seed):
+def loop_bootstrap(values, confidence, n_bootstrap, seed):
     count = len(values)
-    indices = np.random.default_rng(seed).integers(0, count, (n_resamples, count))
+    indices = np.random.default_rng(seed).integers(0, count, (n_bootstrap, count))
     means = []
     for row in indices:
         total = 0.0
@@ -481,7 +481,7 @@ def test_a_power_of_two_reward_scale_scales_q_exactly_and_keeps_the_curve(seed, 
     # Scaling by a power of two is exact in floating point and keeps every tie, so the
     # run takes the same actions and its Q-values scale exactly.
     mdp, reward = rv.envs.gridworld(["S..#", ".#.G", "...L"], gamma=0.9, slip=0.2)
-    noise = rv.envs.random_reward(seed, mdp)
+    noise = rv.envs.random_reward(mdp, seed=seed)
     options = {"learner": learner, "steps": 200, "eval_every": 50, "true_reward": reward}
     base = learning.train(mdp, noise, seed, **options)
     scaled = learning.train(mdp, scale * noise, seed, **options)
@@ -494,9 +494,9 @@ def test_a_power_of_two_reward_scale_scales_q_exactly_and_keeps_the_curve(seed, 
 @given(order=st.permutations([0, 1, 2]), seed=st.integers(0, 1000))
 def test_candidate_order_does_not_change_any_candidates_result(order, seed):
     mdp, reward = rv.envs.gridworld(["S..", ".#G"], gamma=0.8)
-    rewards = [reward, rv.envs.random_reward(seed, mdp), -reward]
+    rewards = [reward, rv.envs.random_reward(mdp, seed=seed), -reward]
     names = ["a", "b", "c"]
-    options = {"seeds": 3, "steps": 120, "seed": seed, "eval_every": 40}
+    options = {"n_seeds": 3, "steps": 120, "seed": seed, "eval_every": 40}
     base = learning.compare_rewards(mdp, reward, dict(zip(names, rewards, strict=True)), **options)
     permuted = learning.compare_rewards(
         mdp, reward, {names[i]: rewards[i] for i in order}, **options
@@ -514,11 +514,11 @@ def test_candidate_order_does_not_change_any_candidates_result(order, seed):
 )
 def test_bootstrap_intervals_hold_the_mean_and_shift_with_the_data(values, shift, seed):
     values = np.asarray(values)
-    mean, low, high = learning.bootstrap_ci(values, n_resamples=200, seed=seed)
+    mean, low, high = learning.bootstrap_ci(values, n_bootstrap=200, seed=seed)
     tolerance = 1e-9 * (1 + np.abs(values).max())
     assert low - tolerance <= mean <= high + tolerance
     assert values.min() - tolerance <= low and high <= values.max() + tolerance
-    shifted = learning.bootstrap_ci(values + shift, n_resamples=200, seed=seed)
+    shifted = learning.bootstrap_ci(values + shift, n_bootstrap=200, seed=seed)
     np.testing.assert_allclose(shifted, (mean + shift, low + shift, high + shift), atol=1e-9 * 200)
     expected = loop_bootstrap(list(values), 0.95, 200, seed)
     np.testing.assert_allclose((mean, low, high), expected, rtol=1e-12, atol=1e-12)
@@ -551,14 +551,14 @@ def test_bad_input_gets_clear_errors(open_grid):
         learning.compare_rewards(mdp, reward, {"pair": np.stack([reward, reward])})
     with pytest.raises(ValueError, match=r"candidates\['nan'\] contains NaN at index"):
         learning.compare_rewards(mdp, reward, {"nan": np.where(np.asarray(reward) > 0, np.nan, 0)})
-    with pytest.raises(ValueError, match=r"seeds must be a positive integer .* got 0"):
-        learning.compare_rewards(mdp, reward, good, seeds=0)
-    with pytest.raises(ValueError, match=r"steps must be a positive integer .* got -5"):
+    with pytest.raises(ValueError, match=r"n_seeds .* must be an integer >= 1, got 0"):
+        learning.compare_rewards(mdp, reward, good, n_seeds=0)
+    with pytest.raises(ValueError, match=r"steps .* must be an integer >= 1, got -5"):
         learning.compare_rewards(mdp, reward, good, steps=-5)
-    with pytest.raises(TypeError, match=r"steps must be an integer"):
-        learning.compare_rewards(mdp, reward, good, steps=1e4)
-    with pytest.raises(TypeError, match=r"seeds must be an integer"):
-        learning.compare_rewards(mdp, reward, good, seeds=True)
+    with pytest.raises(TypeError, match=r"steps .* must be an integer"):
+        learning.compare_rewards(mdp, reward, good, steps=2.5)
+    with pytest.raises(TypeError, match=r"n_seeds .* must be an integer"):
+        learning.compare_rewards(mdp, reward, good, n_seeds=True)
     with pytest.raises(ValueError, match=r"candidates is empty"):
         learning.compare_rewards(mdp, reward, {})
     with pytest.raises(TypeError, match=r"candidates must be a dict"):
@@ -583,3 +583,41 @@ def test_bad_input_gets_clear_errors(open_grid):
         learning.compare_rewards(mdp, reward, good, confidence=1.0)
     with pytest.raises(ValueError, match=r"samples must have shape \[\.\.\., N\] with N >= 1"):
         learning.bootstrap_ci(np.zeros((3, 0)))
+
+
+# ---------------------------------------------------------------------------
+# Old spellings, kept for one release.
+
+
+def test_old_keywords_warn_with_the_new_names_and_give_the_same_results(open_grid):
+    mdp, reward = open_grid
+    options = {"steps": 60, "eval_every": 20, "seed": 2}
+    new = learning.compare_rewards(mdp, reward, {"r": reward}, n_seeds=2, **options)
+    with pytest.warns(DeprecationWarning, match="n_seeds"):
+        old = learning.compare_rewards(mdp, reward, {"r": reward}, seeds=2, **options)
+    np.testing.assert_array_equal(old.returns, new.returns)
+    with pytest.raises(TypeError, match="n_seeds"):
+        learning.compare_rewards(mdp, reward, {"r": reward}, seeds=2, n_seeds=2)
+
+    values = np.array([[1.0, 2.0, 4.0, 8.0]])
+    with pytest.warns(DeprecationWarning, match="n_bootstrap"):
+        old_interval = learning.bootstrap_ci(values, n_resamples=50, seed=1)
+    np.testing.assert_array_equal(
+        old_interval, learning.bootstrap_ci(values, n_bootstrap=50, seed=1)
+    )
+
+    with pytest.warns(DeprecationWarning, match="seed="):
+        old_run = learning.train(mdp, reward, key=jax.random.key(3), steps=40)
+    np.testing.assert_array_equal(
+        old_run.q_values, learning.train(mdp, reward, 3, steps=40).q_values
+    )
+
+
+def test_a_key_seeds_the_bootstrap_with_one_draw_from_it():
+    values = np.array([1.0, 2.0, 4.0, 8.0])
+    key = jax.random.key(5)
+    drawn = int(jax.random.randint(key, (), 0, np.iinfo(np.int32).max))
+    np.testing.assert_array_equal(
+        learning.bootstrap_ci(values, n_bootstrap=40, seed=key),
+        learning.bootstrap_ci(values, n_bootstrap=40, seed=drawn),
+    )

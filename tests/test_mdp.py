@@ -380,7 +380,7 @@ def test_tree_map_builds_an_mdp_without_revalidation():
 
 
 def test_jit_over_a_function_taking_the_mdp():
-    mdp, reward = rv.envs.random_mdp(3, 4, 3, gamma=0.8)
+    mdp, reward = rv.envs.random_mdp(4, 3, seed=3, gamma=0.8)
     mdp = mdp.replace(terminal=[1])
     transitions, terminal = np.asarray(mdp.transitions), np.asarray(mdp.terminal)
     policy = np.array([2, 0, 1, 1])
@@ -411,7 +411,7 @@ def test_jit_over_a_function_taking_the_mdp():
 
 def test_vmap_over_a_stack_of_mdps():
     cases = [
-        rv.envs.random_mdp(seed, 4, 2, gamma=gamma)
+        rv.envs.random_mdp(4, 2, seed=seed, gamma=gamma)
         for seed, gamma in [(0, 0.5), (1, 0.9), (2, 0.7)]
     ]
     terminals = [[], [3], [0, 2]]
@@ -444,8 +444,8 @@ def test_vmap_over_a_stack_of_mdps():
 
 def test_vmap_kernel_over_mdps_and_rewards_at_once():
     """One batch of MDPs, each paired with its own batch of rewards (vmap over the MDP axis)."""
-    mdps = [rv.envs.random_mdp(seed, 3, 2, gamma=0.6 + 0.1 * seed)[0] for seed in range(2)]
-    rewards = rv.envs.random_reward(7, mdps[0], batch_shape=(2, 5))
+    mdps = [rv.envs.random_mdp(3, 2, seed=seed, gamma=0.6 + 0.1 * seed)[0] for seed in range(2)]
+    rewards = rv.envs.random_reward(mdps[0], seed=7, batch_shape=(2, 5))
     result = jax.vmap(rv.solve.value_iteration)(stack(mdps), rewards)
     values = result.values
     assert values.shape == (2, 5, 3)
@@ -464,7 +464,7 @@ def test_vmap_kernel_over_mdps_and_rewards_at_once():
 
 
 def test_new_gamma_does_not_recompile_value_iteration():
-    mdp, reward = rv.envs.random_mdp(11, 5, 3, gamma=0.9)
+    mdp, reward = rv.envs.random_mdp(5, 3, seed=11, gamma=0.9)
     first = rv.solve.value_iteration(mdp, reward).values
     compiled = rv.solve._value_iteration._cache_size()
     second = rv.solve.value_iteration(mdp.replace(gamma=0.5), reward).values

@@ -8,7 +8,7 @@ import pytest
 from matplotlib.collections import PolyCollection
 
 import rewardviz as rv
-from rewardviz.plots.gridworld import ARROW_REACH, MIN_ARROW_PROBABILITY
+from rewardviz.plots._grid import ARROW_REACH, MIN_ARROW_PROBABILITY
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -251,7 +251,7 @@ def test_update_of_q_value_panels_updates_every_panel(world):
 
 
 def test_non_grid_mdp_is_refused_with_a_hint():
-    mdp, _ = rv.envs.random_mdp(0, 5, 3)
+    mdp, _ = rv.envs.random_mdp(5, 3, seed=0)
     with pytest.raises(ValueError, match=r"need mdp\.grid_shape; use rv\.envs\.gridworld"):
         rv.plots.gridworld(mdp, np.zeros(5))
     with pytest.raises(ValueError, match=r"grid_shape"):
@@ -350,3 +350,110 @@ def test_matplotlib_without_ax_makes_a_figure_and_q_values_need_direction_action
     named_otherwise = mdp.replace(action_names=("back", "forth"))
     with pytest.raises(ValueError, match=r"none of mdp\.action_names .* is a direction"):
         rv.plots.gridworld_matplotlib(named_otherwise, np.zeros((4, 2)))
+
+
+# ---------------------------------------------------------------------------
+# The surface of rv.plots: names, keyword-only options, figures returned, the palette.
+
+
+def test_plot_functions_are_not_shadowed_by_their_modules():
+    import rewardviz.plots.gridworlds
+    import rewardviz.plots.landscapes
+
+    assert callable(rv.plots.gridworld) and callable(rv.plots.landscape)
+    assert rv.plots.gridworlds is rewardviz.plots.gridworlds
+    assert rv.plots.landscapes is rewardviz.plots.landscapes
+    assert rv.plots.gridworld is rewardviz.plots.gridworlds.gridworld
+    assert rv.plots.landscape is rewardviz.plots.landscapes.landscape
+
+
+def test_title_and_options_are_keyword_only():
+    import inspect
+
+    for name in rv.plots.__all__:
+        function = getattr(rv.plots, name)
+        if not inspect.isfunction(function):
+            continue
+        parameters = inspect.signature(function).parameters
+        if "title" in parameters:
+            assert parameters["title"].kind is inspect.Parameter.KEYWORD_ONLY, name
+
+
+def test_every_update_returns_the_figure_it_redrew(world):
+    mdp, reward = world
+    q = np.asarray(rv.solve.q_values(mdp, reward))
+    policy = np.asarray(rv.solve.greedy_policy(q))
+    values = q.max(-1)
+    contributions = np.array([[1.0, -0.5], [0.25, 2.0], [0.0, 1.0]])
+    shares = np.array([[0.2, 0.8], [0.6, 0.4]])
+    returns = np.array([1.0, 3.0, 2.0])
+    parts = np.array([[0.5, -0.25], [-0.5, 0.25]])
+    from rewardviz.expressivity import environments
+
+    xor = environments.xor()
+    realized = rv.expressivity.realize_soap(xor, [[0, 0], [0, 1]])
+    cases = [
+        (rv.plots.gridworld(mdp, values), lambda f: rv.plots.update_gridworld(f, mdp, values)),
+        (
+            rv.plots.shaping_comparison(mdp, values, values, policy, policy),
+            lambda f: rv.plots.update_shaping_comparison(f, mdp, values, title="t"),
+        ),
+        (
+            rv.plots.stacked_contributions(contributions, ["a", "b"]),
+            lambda f: rv.plots.update_stacked_contributions(f, contributions, title="t"),
+        ),
+        (
+            rv.plots.return_shares(shares, ["a", "b"]),
+            lambda f: rv.plots.update_return_shares(f, shares, title="t"),
+        ),
+        (
+            rv.plots.ranking_change(returns, returns[::-1]),
+            lambda f: rv.plots.update_ranking_change(f, returns, returns, title="t"),
+        ),
+        (
+            rv.plots.advantage_attribution(parts, ["a", "b"]),
+            lambda f: rv.plots.update_advantage_attribution(f, parts, title="t"),
+        ),
+        (
+            rv.plots.realization(xor, realized),
+            lambda f: rv.plots.update_realization(f, xor, realized, title="t"),
+        ),
+    ]
+    for figure, update in cases:
+        for shown in (figure, go.FigureWidget(figure)):
+            assert update(shown) is shown
+
+
+def test_the_palette_lives_in_style_and_the_old_homes_warn():
+    from rewardviz.plots import decompose, distances, expressivity, groups, learning, style
+
+    moved = {
+        distances: ["OKABE_ITO", "MARKER_SYMBOLS"],
+        decompose: ["COMPONENT_COLOURS", "COMPONENT_PATTERNS", "RANK_COLOURS", "TOTAL_COLOUR"],
+        groups: ["GOLD_COLOUR", "INTERVAL_FILL", "PROXY_COLOUR", "SIGN_COLOURS"],
+        learning: ["BAND_OPACITY", "OPTIMAL_COLOUR"],
+        expressivity: [
+            "INCOMPARABLE_COLOUR",
+            "NEGATIVE_COLOUR",
+            "POSITIVE_COLOUR",
+            "STATUS_STYLE",
+        ],
+    }
+    for module, names in moved.items():
+        for name in names:
+            with pytest.warns(DeprecationWarning, match=f"rewardviz.plots.style.{name}"):
+                assert getattr(module, name) is getattr(style, name)
+    assert style.COMPONENT_COLOURS == tuple(c for c in style.OKABE_ITO if c != "#000000")
+
+
+def test_the_template_needs_no_widget():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rewardviz as rv\n"
+        "template = rv.plots.style.TEMPLATE\n"
+        "assert list(template.layout.colorway) == list(rv.plots.style.OKABE_ITO)\n"
+        "assert not any(name.startswith('rewardviz.widgets') for name in sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)

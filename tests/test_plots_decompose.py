@@ -9,7 +9,7 @@ import pytest
 from test_widget_messages import assert_strict_json
 
 import rewardviz as rv
-from rewardviz.plots.decompose import COMPONENT_COLOURS, RANK_COLOURS
+from rewardviz.plots.style import COMPONENT_COLOURS, RANK_COLOURS
 
 NAMES = ["forward", "ctrl", "alive"]
 
@@ -135,7 +135,7 @@ def test_update_return_shares_changes_data_in_place(rng):
     figure = go.FigureWidget(rv.plots.return_shares(rng.dirichlet(np.ones(3), size=10), NAMES))
     bar = figure.data[0]
     new = rng.dirichlet(np.ones(3), size=25)  # a different number of episodes is fine
-    rv.plots.update_return_shares(figure, new, title="γ = 0.5")
+    assert rv.plots.update_return_shares(figure, new, title="γ = 0.5") is figure
     assert len(figure.data) == 1 and figure.data[0] is bar
     np.testing.assert_allclose(bar.y, new.mean(axis=0))
     assert figure.layout.title.text == "γ = 0.5"
@@ -242,6 +242,25 @@ def test_update_ranking_change_changes_data_in_place(rng):
     for episode, (_, old_rank, new_rank) in drawn_segments(figure).items():
         assert new_rank == 5 - old_rank == rank_of(new, episode)
     assert figure.layout.title.text == "reversed"
+
+
+def test_ranking_change_takes_a_reweighting_as_it_comes():
+    log = rv.RewardLog.from_episodes(
+        {
+            "forward": [[1.0, 2.0], [3.0], [0.5, 0.5, 0.5]],
+            "ctrl": [[-0.2, 0.1], [-4.0], [0.0, 1.0, 0.0]],
+        }
+    )
+    change = rv.decompose.reweight(log, {"ctrl": 0.0})
+    figure = rv.plots.ranking_change(change)
+    by_arrays = rv.plots.ranking_change(change.old_returns, change.new_returns)
+    assert figure.to_json() == by_arrays.to_json()
+    other = rv.decompose.reweight(log, {"ctrl": 2.0})
+    assert rv.plots.update_ranking_change(figure, other) is figure
+    rv.plots.update_ranking_change(by_arrays, other.old_returns, other.new_returns)
+    assert figure.to_json() == by_arrays.to_json()
+    with pytest.raises(TypeError, match="give new_returns"):
+        rv.plots.ranking_change(change.old_returns)
 
 
 def test_ranking_errors(rng):

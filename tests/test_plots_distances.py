@@ -7,8 +7,8 @@ from scipy.cluster.hierarchy import leaves_list, linkage
 from scipy.spatial.distance import squareform
 
 import rewardviz as rv
-from rewardviz.plots.distances import OKABE_ITO
-from rewardviz.plots.gridworld import ARROW_REACH
+from rewardviz.plots._grid import ARROW_REACH
+from rewardviz.plots.style import OKABE_ITO
 
 LAYOUT = ["S..#", ".#.G", "...L"]
 #: Grid moves (d_col, d_row) written out here, independently of the plotting module.
@@ -103,8 +103,8 @@ def test_distance_matrix_in_the_given_order_and_with_default_labels():
 
 
 def test_distance_matrix_of_pairwise_epic_puts_shaped_copies_next_to_their_originals():
-    mdp, _ = rv.envs.random_mdp(0, 6, 2)
-    rewards = rv.envs.random_reward(1, mdp, (3,))
+    mdp, _ = rv.envs.random_mdp(6, 2, seed=0)
+    rewards = rv.envs.random_reward(mdp, seed=1, batch_shape=(3,))
     potentials = np.random.default_rng(5).normal(size=(3, mdp.n_states))
     shaped = rv.shaping.potential_shaping(mdp, 2.0 * rewards, potentials)
     everything = np.concatenate([np.asarray(rewards), np.asarray(shaped)])
@@ -360,7 +360,7 @@ def test_comparison_errors_name_the_argument(world, comparison_data):
         rv.plots.shaping_comparison(world, **{**data, "shaped_reward": None})
     with pytest.raises(ValueError, match=r"titles must have one entry per panel \(4"):
         rv.plots.shaping_comparison(world, **data, titles=("a", "b"))
-    mdp, _ = rv.envs.random_mdp(0, 10, 4)
+    mdp, _ = rv.envs.random_mdp(10, 4, seed=0)
     with pytest.raises(ValueError, match=r"need mdp\.grid_shape"):
         rv.plots.shaping_comparison(mdp, **data)
 

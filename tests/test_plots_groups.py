@@ -7,8 +7,7 @@ import pytest
 from test_widget_messages import assert_strict_json
 
 import rewardviz as rv
-from rewardviz.plots.decompose import COMPONENT_COLOURS, TOTAL_COLOUR
-from rewardviz.plots.groups import SIGN_COLOURS
+from rewardviz.plots.style import COMPONENT_COLOURS, SIGN_COLOURS, TOTAL_COLOUR
 
 matplotlib.use("Agg")
 
@@ -45,7 +44,8 @@ def test_update_attribution_in_place_and_errors(group):
     mask = np.asarray(group.mask)
     widget = go.FigureWidget(rv.plots.advantage_attribution(parts[0], group.names, mask=mask[0]))
     traces = list(widget.data)
-    rv.plots.update_advantage_attribution(widget, parts[5], mask[5], title="prompt 5")
+    returned = rv.plots.update_advantage_attribution(widget, parts[5], mask[5], title="prompt 5")
+    assert returned is widget
     assert list(widget.data) == traces
     np.testing.assert_allclose(np.array(widget.data[1].y, float), parts[5, :, 1])
     np.testing.assert_allclose(np.array(widget.data[-1].y, float), parts[5].sum(1))
@@ -68,12 +68,14 @@ def test_attribution_of_every_scheme_and_normalisation_draws(group):
     mask = np.asarray(group.mask)
     for scheme in rv.groups.SCHEMES:
         for normalize in rv.groups.NORMALIZATIONS:
-            parts = np.asarray(rv.groups.attribution(group, scheme, normalize))
+            parts = np.asarray(rv.groups.attribution(group, scheme=scheme, normalize=normalize))
             figure = rv.plots.advantage_attribution(parts[3], group.names, mask=mask[3])
-            advantage = np.asarray(rv.groups.advantages(group, scheme, normalize))[3]
+            advantage = np.asarray(rv.groups.advantages(group, scheme=scheme, normalize=normalize))[
+                3
+            ]
             np.testing.assert_allclose(np.array(figure.data[-1].y, float), advantage)
-    summed = rv.groups.advantages(group, "sum_then_normalize")
-    gdpo = rv.groups.advantages(group, "normalize_then_sum")
+    summed = rv.groups.advantages(group, scheme="sum_then_normalize")
+    gdpo = rv.groups.advantages(group, scheme="normalize_then_sum")
     figure = rv.plots.scheme_scatter(summed, gdpo, mask)
     assert figure.layout.xaxis.title.text == "sum then normalise"
     assert figure.layout.yaxis.title.text == "normalise then sum"
@@ -100,16 +102,28 @@ def test_scheme_scatter_splits_flipped_signs():
 
 
 def test_step_lines(group):
-    frame = rv.groups.degenerate_rate_by_step(group)
+    rates = rv.groups.degenerate_rate_by_step(group)
+    frame = rates.to_frame()
     figure = rv.plots.degenerate_rate(frame.index, frame.to_numpy(), frame.columns)
     assert [trace.name for trace in figure.data] == ["total", *group.names]
     assert figure.data[0].line.color == TOTAL_COLOUR and figure.data[0].line.width == 3
     assert figure.data[1].line.color == COMPONENT_COLOURS[0]
     np.testing.assert_array_equal(figure.data[2].y, frame["accuracy"].to_numpy())
     np.testing.assert_array_equal(figure.data[2].x, frame.index.to_numpy())
+    # The results go in as they come, or as their tables' pieces.
+    by_table = rv.plots.degenerate_rate(rates)
+    assert [trace.y.tolist() for trace in by_table.data] == [t.y.tolist() for t in figure.data]
     drift = rv.groups.length_correlation_drift(group)
-    figure = rv.plots.length_correlation(drift.index, drift.to_numpy(), drift.columns)
-    np.testing.assert_array_equal(figure.data[-1].y, drift["total"].to_numpy())
+    figure = rv.plots.length_correlation(drift)
+    table = drift.to_frame()
+    np.testing.assert_array_equal(figure.data[-1].y, table["total"].to_numpy())
+    np.testing.assert_array_equal(figure.data[-1].x, table.index.to_numpy())
+    pieces = rv.plots.length_correlation(table.index, table.to_numpy(), table.columns)
+    assert [trace.y.tolist() for trace in pieces.data] == [t.y.tolist() for t in figure.data]
+    with pytest.raises(TypeError, match="give correlation and names together"):
+        rv.plots.length_correlation(table.index, table.to_numpy())
+    with pytest.raises(TypeError, match="steps must be a table"):
+        rv.plots.length_correlation([0, 1])
     with pytest.raises(ValueError, match="fractions in"):
         rv.plots.degenerate_rate([0, 1], [[0.5], [1.5]], ["total"])
     with pytest.raises(ValueError, match="one row per step"):
@@ -163,10 +177,12 @@ def test_reward_conflict_draws_both_matrices(group):
 
 
 def test_transform_effects_bars(group):
-    frame = rv.groups.transform_effects(
+    effects = rv.groups.transform_effects(
         group, {"no length": lambda g: g.with_weights({"length": 0.0}), "same": lambda g: g}
-    ).to_frame()
-    figure = rv.plots.transform_effects(frame)
+    )
+    frame = effects.to_frame()
+    figure = rv.plots.transform_effects(effects)
+    assert rv.plots.transform_effects(frame).to_json() == figure.to_json()
     flips, decorrelation, degenerate = figure.data
     np.testing.assert_array_equal(flips.x, frame["sign flips"].to_numpy())
     np.testing.assert_allclose(decorrelation.x, 1 - frame["correlation"].to_numpy())

@@ -138,7 +138,8 @@ def test_points_and_velocity_arrows(linear):
 def test_update_reuses_the_traces(land, linear):
     figure = go.FigureWidget(rv.plots.landscape(land, points={"a": (0.0, 0.0)}))
     before = list(figure.data)
-    rv.plots.update_landscape(figure, linear, quantity="mean", points={"b": (1.0, 0.1)})
+    returned = rv.plots.update_landscape(figure, linear, quantity="mean", points={"b": (1.0, 0.1)})
+    assert returned is figure
     assert all(a is b for a, b in zip(figure.data, before, strict=True))
     np.testing.assert_allclose(np.asarray(figure.data[0].z, float), linear.mean)
     assert list(trace(figure, "points").text) == ["b"]
@@ -154,20 +155,23 @@ def test_component_maps_and_dominance(land):
     figure = rv.plots.component_maps(land, columns=2)
     assert [t.name for t in figure.data] == ["tilt", "bump", "offset"]
     for k, heatmap in enumerate(figure.data):
-        np.testing.assert_allclose(np.asarray(heatmap.z, float), land.components[k])
+        np.testing.assert_allclose(np.asarray(heatmap.z, float), land.components[..., k])
         assert heatmap.coloraxis == "coloraxis"
     assert figure.layout.coloraxis.cmid == 0
-    rv.plots.update_component_maps(figure, land)
+    assert rv.plots.update_component_maps(figure, land, title="maps") is figure
+    assert figure.layout.title.text == "maps"
     with pytest.raises(ValueError, match=r"not built by rewardviz\.plots\.component_maps"):
         rv.plots.update_component_maps(go.Figure(), land)
 
     dominance = rv.plots.dominance_map(land)
     heatmap = dominance.data[0]
-    expected = np.argmax(np.abs(np.asarray(land.components)), axis=0)
+    expected = np.argmax(np.abs(np.asarray(land.components)), axis=-1)
     np.testing.assert_array_equal(heatmap.z, expected)
-    names = np.asarray(land.component_names)
+    names = np.asarray(land.names)
     assert np.asarray(heatmap.text).tolist() == names[expected].tolist()
-    assert list(heatmap.colorbar.ticktext) == list(land.component_names)
+    assert list(heatmap.colorbar.ticktext) == list(land.names)
+    assert rv.plots.update_dominance_map(dominance, land, title="who wins") is dominance
+    assert dominance.layout.title.text == "who wins"
 
 
 def test_component_distributions():

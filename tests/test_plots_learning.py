@@ -23,7 +23,7 @@ def world():
         "bonus": rv.shaping.progress_bonus(mdp, reward, potential, 1.0),
     }
     result = learning.compare_rewards(
-        mdp, reward, candidates, seeds=6, steps=900, eval_every=150, n_bootstrap=200
+        mdp, reward, candidates, n_seeds=6, steps=900, eval_every=150, n_bootstrap=200
     )
     return mdp, result
 
@@ -69,18 +69,18 @@ def test_update_redraws_the_same_traces(world):
     mdp, result = world
     figure = go.FigureWidget(rv.plots.learning_curves(result))
     traces = list(figure.data)
-    true_reward = rv.envs.random_reward(0, mdp)
-    candidates = {"a": true_reward, "b": -true_reward, "c": rv.envs.random_reward(1, mdp)}
+    true_reward = rv.envs.random_reward(mdp, seed=0)
+    candidates = {"a": true_reward, "b": -true_reward, "c": rv.envs.random_reward(mdp, seed=1)}
     other = learning.compare_rewards(
         mdp,
         true_reward,
         candidates,
-        seeds=6,
+        n_seeds=6,
         steps=900,
         eval_every=150,
         n_bootstrap=200,
     )
-    rv.plots.update_learning_curves(figure, other, title="new")
+    assert rv.plots.update_learning_curves(figure, other, title="new") is figure
     assert all(new is old for new, old in zip(figure.data, traces, strict=True))
     assert [figure.data[i].name for i in (1, 3, 5)] == ["a", "b", "c"]
     np.testing.assert_allclose(figure.data[1].y, other.returns[0].mean(axis=0), rtol=1e-12)

@@ -374,7 +374,7 @@ def test_policy_panels_show_each_rewards_optimal_values(rewards_document, named_
 
 
 def test_rewards_from_transitions_without_a_grid_and_a_single_reward(tmp_path):
-    mdp, reward = rv.envs.random_mdp(0, 5, 2)
+    mdp, reward = rv.envs.random_mdp(5, 2, seed=0)
     path = tmp_path / "one.npz"
     np.savez(path, transitions=np.asarray(mdp.transitions), gamma=0.8, only=np.asarray(reward))
     output = tmp_path / "one.html"
@@ -422,7 +422,7 @@ def test_existing_output_is_kept_unless_force(tmp_path, monkeypatch, capsys):
         renames.append((pathlib.Path(source), pathlib.Path(destination)))
         real_replace(source, destination)
 
-    monkeypatch.setattr(report.os, "replace", spy)
+    monkeypatch.setattr(os, "replace", spy)  # rewardviz._files renames with os.replace
     assert main(["report", "--example", "-o", str(output), "--force"]) == 0
     # Written next to the destination under a temporary name, then renamed over it.
     [(source, destination)] = renames

@@ -141,7 +141,7 @@ def test_machine_potential_and_product_shaping_keep_the_optimal_policy():
     # and the no-match state is terminal: 0.
     np.testing.assert_allclose(machine.potential(0.9), [1.0, 1.0, 0.0, 0.0])
     joint, reward = rv.expressivity.product(mdp, machine, labels)
-    potential = rv.expressivity.shaping_potential(machine, 0.9, mdp.n_states)
+    potential = rv.expressivity.shaping_potential(machine, 0.9, n_states=mdp.n_states)
     shaped = rv.shaping.potential_shaping(joint, reward, jnp.asarray(potential))
     original = np.asarray(rv.solve.q_values(joint, reward))
     after = np.asarray(rv.solve.q_values(joint, shaped))
@@ -207,10 +207,10 @@ def test_ltlf_task_is_markov_on_the_product_but_not_on_the_base():
     _, policies, names, objective = WITNESSES["reward_machine"].build()
     lifted = [np.repeat(np.eye(3)[p], 3, axis=0) for p in policies]
     on_product = rv.expressivity.expressible_as_markov(
-        rv.expressivity.MarkovReward(reward), joint, lifted, names=names
+        joint, rv.expressivity.MarkovReward(reward), lifted, names=names
     )
     assert on_product.realizable
-    ordering = rv.expressivity.policy_ordering(objective, mdp, policies, names=names)
+    ordering = rv.expressivity.policy_ordering(mdp, objective, policies, names=names)
     np.testing.assert_allclose(
         rv.expressivity.MarkovReward(reward).values(joint, np.stack(lifted)), ordering.values
     )
@@ -620,3 +620,24 @@ def test_stay_and_terminate_agree_until_no_formula_holds(text, trace):
             ended = True
         else:
             assert u_terminating == u_staying
+
+
+def test_positional_options_of_machines_and_formulas_warn_and_agree():
+    machine = RewardMachine.from_text("0\n[1]\n(0, 1, 'end', 1)")
+    with pytest.warns(DeprecationWarning, match="n_states=... by keyword") as caught:
+        old = rv.expressivity.shaping_potential(machine, 0.9, 3)
+    assert caught[0].filename == __file__
+    np.testing.assert_array_equal(old, rv.expressivity.shaping_potential(machine, 0.9, n_states=3))
+    with pytest.warns(DeprecationWarning, match="alphabet=... by keyword"):
+        old = ltlf.to_automaton("a U b", [{"a"}, {"b"}])
+    assert old == ltlf.to_automaton("a U b", alphabet=[{"a"}, {"b"}])
+    formula = ltlf.parse("X (a U b)")
+    with pytest.warns(DeprecationWarning, match="negate=... by keyword"):
+        old = ltlf.negation_normal_form(formula, True)
+    assert old == ltlf.negation_normal_form(formula, negate=True)
+    assert old == ltlf.negation_normal_form(("not", formula))
+
+
+def test_the_product_docstring_says_which_product():
+    doc = rv.expressivity.product.__doc__
+    assert "reward-machine × MDP product" in doc and "Toro Icarte" in doc

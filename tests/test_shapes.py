@@ -104,7 +104,7 @@ def test_combinators_match_formulas(variant):
     rng = np.random.default_rng(2)
     values, weights = rng.normal(size=(7, 3)), rng.normal(size=3)
     summed = variant(shapes.weighted_sum)(values, weights)
-    multiplied = variant(shapes.product)(values)
+    multiplied = variant(shapes.multiply)(values)
     for row, total, prod in zip(values, np.asarray(summed), np.asarray(multiplied), strict=True):
         assert total == pytest.approx(sum(w * v for w, v in zip(weights, row, strict=True)))
         assert prod == pytest.approx(row[0] * row[1] * row[2])
@@ -266,8 +266,16 @@ def test_krc_is_homogeneous_and_symmetric(values, scale, random):
 
 def test_krc_differs_from_a_plain_product_on_two_negatives():
     values = jnp.array([-0.5, -0.5])
-    assert float(shapes.product(values)) == 0.25
+    assert float(shapes.multiply(values)) == 0.25
     assert float(shapes.kinesthetic_combination(values)) == -0.5
+
+
+def test_product_is_the_deprecated_spelling_of_multiply():
+    values = jnp.array([[0.5, -2.0, 3.0], [1.0, 0.0, 4.0]])
+    with pytest.warns(DeprecationWarning, match=r"rewardviz\.shapes\.multiply"):
+        old = shapes.product
+    np.testing.assert_array_equal(old(values, axis=0), shapes.multiply(values, axis=0))
+    assert old is shapes.multiply
 
 
 # ---------------------------------------------------------------------------

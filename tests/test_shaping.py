@@ -26,18 +26,18 @@ from rewardviz import shaping
 def make_mdp(name: str):
     """A small MDP and a random reward; ``name`` picks dynamics and terminal states."""
     if name == "dense":
-        mdp, _ = rv.envs.random_mdp(0, 4, 2, gamma=0.9)
+        mdp, _ = rv.envs.random_mdp(4, 2, seed=0, gamma=0.9)
     elif name == "terminal":
-        mdp, _ = rv.envs.random_mdp(1, 4, 3, gamma=0.8)
+        mdp, _ = rv.envs.random_mdp(4, 3, seed=1, gamma=0.8)
         mdp = mdp.replace(terminal=[1, 3])
     elif name == "sparse":
-        mdp, _ = rv.envs.random_mdp(2, 5, 2, gamma=0.95, n_successors=2)
+        mdp, _ = rv.envs.random_mdp(5, 2, seed=2, gamma=0.95, n_successors=2)
         mdp = mdp.replace(terminal=[0])
     elif name == "grid":
         mdp, _ = rv.envs.gridworld(["S.", ".G"], gamma=1.0, slip=0.2)
     else:
         raise KeyError(name)
-    return mdp, np.asarray(rv.envs.random_reward(10, mdp), dtype=np.float64)
+    return mdp, np.asarray(rv.envs.random_reward(mdp, seed=10), dtype=np.float64)
 
 
 MDPS = ["dense", "terminal", "sparse", "grid"]
@@ -345,7 +345,7 @@ def test_is_potential_shaping_ignores_transitions_without_weight():
     terminal=st.sampled_from([(), (3,), (0, 2)]),
 )
 def test_shaping_preserves_optimal_policies_and_shifts_q(seed, gamma, potential, terminal):
-    mdp, reward = rv.envs.random_mdp(seed, 4, 3, gamma=gamma)
+    mdp, reward = rv.envs.random_mdp(4, 3, seed=seed, gamma=gamma)
     mdp = mdp.replace(terminal=list(terminal))
     shaped = shaping.potential_shaping(mdp, reward, potential)
     q = np.asarray(rv.solve.q_values(mdp, reward))
@@ -456,7 +456,7 @@ def test_float32_shaping_keeps_precision_and_dtype():
 @pytest.mark.parametrize("gamma", [0.99, 0.999])
 def test_float32_fit_stays_exact_at_long_horizons(gamma):
     """The normal equations lose every float32 digit near γ = 1; the fit must not."""
-    mdp64, reward64 = rv.envs.random_mdp(3, 32, 3, gamma=gamma)
+    mdp64, reward64 = rv.envs.random_mdp(32, 3, seed=3, gamma=gamma)
     mdp = rv.TabularMDP(np.asarray(mdp64.transitions, np.float32), gamma=gamma)
     reward = np.asarray(reward64, np.float32)
     potential = 3 * np.random.default_rng(0).normal(size=32).astype(np.float32)

@@ -31,8 +31,8 @@ SCRIPT = textwrap.dedent(
         return float(np.abs(split - single).max() / np.abs(single).max())
 
     out = {"devices": len(jax.devices())}
-    mdp, _ = rv.envs.random_mdp(0, 9, 3, gamma=0.9)
-    rewards = rv.envs.random_reward(1, mdp, (7,))  # 7: padded to 8 over 4 devices
+    mdp, _ = rv.envs.random_mdp(9, 3, seed=0, gamma=0.9)
+    rewards = rv.envs.random_reward(mdp, seed=1, batch_shape=(7,))  # 7: padded to 8 over 4 devices
     placed, count = _sharding.put_batch(rewards, _sharding.mesh(None))
     out["placed_on"] = len(placed.sharding.device_set)
     cases = {
@@ -43,8 +43,8 @@ SCRIPT = textwrap.dedent(
         "starc-minimal-l1": ("starc", {"canonical": "minimal", "norm": 1, "metric": 1}),
     }
     for name, (method, options) in cases.items():
-        split = np.asarray(rv.distances.pairwise(mdp, rewards, method, **options))
-        single = np.asarray(rv.distances.pairwise(mdp, rewards, method, devices=1, **options))
+        split = np.asarray(rv.distances.pairwise(mdp, rewards, method=method, **options))
+        single = np.asarray(rv.distances.pairwise(mdp, rewards, method=method, devices=1, **options))
         out[name] = [list(split.shape), relative_difference(split, single)]
     batch = rewards.reshape(7, 1, 9, 3, 9)  # a deeper batch shape is kept
     split = rv.solve.value_iteration(mdp, batch)

@@ -51,7 +51,7 @@ CASE_SPECS = {
 @functools.cache
 def make_case(name: str) -> Case:
     seed, n_states, n_actions, gamma, terminal, n_successors = CASE_SPECS[name]
-    mdp, reward = rv.envs.random_mdp(seed, n_states, n_actions, n_successors=n_successors)
+    mdp, reward = rv.envs.random_mdp(n_states, n_actions, seed=seed, n_successors=n_successors)
     # A start distribution that also puts mass on terminal states (they never act).
     initial = np.random.default_rng(seed).dirichlet(np.ones(n_states))
     mdp = mdp.replace(gamma=gamma, terminal=list(terminal), initial=initial)
@@ -101,6 +101,62 @@ def test_value_iteration_matches_oracle(name):
     # Terminal states are worth exactly 0 for every action.
     assert np.all(np.asarray(result.values)[case.terminal] == 0)
     assert np.all(np.asarray(result.q_values)[case.terminal] == 0)
+
+
+@pytest.mark.parametrize("name", [n for n in CASE_SPECS if CASE_SPECS[n][3] < 1])
+def test_policy_iteration_matches_the_loop_oracle_and_value_iteration(name):
+    case = make_case(name)
+    values, q, actions = oracles.policy_iteration(
+        case.transitions, case.reward, case.gamma, case.terminal
+    )
+    result = rv.solve.policy_iteration(case.mdp, case.reward)
+    np.testing.assert_allclose(result.values, values, atol=ATOL, rtol=0)
+    np.testing.assert_allclose(result.q_values, q, atol=ATOL, rtol=0)
+    live = ~case.terminal
+    np.testing.assert_array_equal(np.asarray(result.actions)[live], actions[live])
+    assert bool(result.converged) and int(result.iterations) >= 1
+    # Policy iteration ends at the optimum: the values of value iteration.
+    v_star, q_star = oracle_optimum(name)
+    np.testing.assert_allclose(result.values, v_star, atol=ATOL, rtol=0)
+    np.testing.assert_allclose(result.q_values, q_star, atol=ATOL, rtol=0)
+    assert np.all(np.asarray(result.values)[case.terminal] == 0)
+
+
+def test_policy_iteration_of_a_batch_equals_each_reward_alone():
+    case = make_case("sparse-terminals")
+    rewards = np.asarray(rv.envs.random_reward(case.mdp, seed=26, batch_shape=(2, 3)))
+    result = rv.solve.policy_iteration(case.mdp, rewards)
+    assert result.values.shape == (2, 3, case.mdp.n_states)
+    assert result.actions.shape == (2, 3, case.mdp.n_states)
+    for index in np.ndindex(2, 3):
+        alone = rv.solve.policy_iteration(case.mdp, rewards[index])
+        np.testing.assert_allclose(result.values[index], alone.values, atol=ATOL, rtol=0)
+        np.testing.assert_allclose(
+            result.values[index],
+            rv.solve.value_iteration(case.mdp, rewards[index]).values,
+            atol=ATOL,
+            rtol=0,
+        )
+
+
+def test_policy_iteration_in_float32_agrees_with_value_iteration():
+    mdp, reward = rv.envs.random_mdp(6, 3, seed=7, gamma=0.9)
+    mdp = mdp.replace(transitions=np.asarray(mdp.transitions, np.float32))
+    reward = np.asarray(reward, np.float32)
+    result = rv.solve.policy_iteration(mdp, reward)
+    assert result.values.dtype == np.float32
+    np.testing.assert_allclose(
+        result.values, rv.solve.value_iteration(mdp, reward).values, atol=1e-4, rtol=0
+    )
+
+
+def test_policy_iteration_refuses_gamma_one_and_reports_its_limit():
+    case = make_case("episodic-gamma-1")
+    with pytest.raises(ValueError, match="policy_iteration needs gamma < 1"):
+        rv.solve.policy_iteration(case.mdp, case.reward)
+    dense = make_case("dense")
+    with pytest.raises(ConvergenceError, match="changed actions in all 1 steps"):
+        rv.solve.policy_iteration(dense.mdp, dense.reward, max_iterations=1)
 
 
 @cases
@@ -199,7 +255,7 @@ def test_expected_reward_matches_oracle():
 
 def test_optimal_policy_splits_duplicated_best_action_uniformly():
     # stay/switch with a third action that is an exact copy of switch.
-    mdp, reward = rv.envs.stay_switch(0.9)
+    mdp, reward = rv.envs.stay_switch(gamma=0.9)
     transitions = np.asarray(mdp.transitions)
     transitions = np.concatenate([transitions, transitions[:, 1:]], axis=1)
     reward = np.asarray(reward)
@@ -246,7 +302,7 @@ def test_boltzmann_policy_is_softmax():
 
 def test_batch_of_rewards_equals_solving_each():
     case = make_case("dense-terminal")
-    rewards = np.asarray(rv.envs.random_reward(20, case.mdp, batch_shape=(3,)))
+    rewards = np.asarray(rv.envs.random_reward(case.mdp, seed=20, batch_shape=(3,)))
     result = rv.solve.value_iteration(case.mdp, rewards)
     soft = rv.solve.soft_q_values(case.mdp, rewards, 0.5)
     assert result.values.shape == (3, 4)
@@ -265,7 +321,7 @@ def test_batch_of_rewards_equals_solving_each():
 
 def test_one_policy_against_a_batch_of_rewards():
     case = make_case("dense-terminal")
-    rewards = np.asarray(rv.envs.random_reward(21, case.mdp, batch_shape=(3,)))
+    rewards = np.asarray(rv.envs.random_reward(case.mdp, seed=21, batch_shape=(3,)))
     policy = deterministic_policy(22, 4, 2)
     values = rv.solve.policy_evaluation(case.mdp, rewards, policy)
     assert values.shape == (3, 4)
@@ -278,7 +334,7 @@ def test_one_policy_against_a_batch_of_rewards():
 
 def test_batch_of_policies_paired_with_batch_of_rewards():
     case = make_case("sparse-terminals")
-    rewards = np.asarray(rv.envs.random_reward(23, case.mdp, batch_shape=(3,)))
+    rewards = np.asarray(rv.envs.random_reward(case.mdp, seed=23, batch_shape=(3,)))
     policies = np.stack([stochastic_policy(seed, 5, 3) for seed in range(3)])
     values = rv.solve.policy_evaluation(case.mdp, rewards, policies)
     q = rv.solve.policy_q_values(case.mdp, rewards, policies)
@@ -299,7 +355,7 @@ def test_batch_of_policies_paired_with_batch_of_rewards():
 
 def test_leading_batch_dimensions_of_two():
     case = make_case("dense-terminal")
-    rewards = np.asarray(rv.envs.random_reward(24, case.mdp, batch_shape=(2, 3)))
+    rewards = np.asarray(rv.envs.random_reward(case.mdp, seed=24, batch_shape=(2, 3)))
     policies = np.stack([stochastic_policy(30 + seed, 4, 2) for seed in range(3)])  # [3, S, A]
     grid_policies = np.stack([policies, policies[::-1]])  # [2, 3, S, A]
 
@@ -342,7 +398,7 @@ def test_leading_batch_dimensions_of_two():
 
 def test_policy_batch_broadcasts_against_reward_batch():
     case = make_case("dense")
-    rewards = np.asarray(rv.envs.random_reward(25, case.mdp, batch_shape=(3,)))
+    rewards = np.asarray(rv.envs.random_reward(case.mdp, seed=25, batch_shape=(3,)))
     policies = np.stack([stochastic_policy(40 + seed, 4, 2) for seed in range(2)])
     policies = policies[:, None]  # [2, 1, S, A]: broadcasts against the rewards' [3]
     values = rv.solve.policy_evaluation(case.mdp, rewards, policies)
@@ -373,7 +429,7 @@ def test_batch_of_deterministic_policies():
 
 @pytest.mark.parametrize("gamma", [0.9, 0.5, 0.99])
 def test_stay_switch_closed_form(gamma):
-    mdp, reward = rv.envs.stay_switch(gamma)
+    mdp, reward = rv.envs.stay_switch(gamma=gamma)
     scale = 1 / (1 - gamma**2)
     # Rows: states 0 and 1; columns: stay, switch.
     expected_q = np.array([[gamma * scale, scale], [gamma**2 * scale, gamma * scale]])

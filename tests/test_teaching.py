@@ -28,17 +28,17 @@ def test_shaped_reward_checker(grid):
         for a in range(mdp.n_actions):
             for t in range(mdp.n_states):
                 loops[s, a, t] = r[s, a, t] + 0.9 * phi[t] - phi[s]
-    assert rv.teaching.check_shaped_reward(loops, mdp, reward, potential).correct
+    assert rv.teaching.check_shaped_reward(mdp, loops, reward, potential).correct
     flipped = r - 0.9 * phi[None, None, :] + phi[:, None, None]
     assert "sign is reversed" in str(
-        rv.teaching.check_shaped_reward(flipped, mdp, reward, potential)
+        rv.teaching.check_shaped_reward(mdp, flipped, reward, potential)
     )
     no_terminal = r + 0.9 * potential[None, None, :] - potential[:, None, None]
     assert "terminal state" in str(
-        rv.teaching.check_shaped_reward(no_terminal, mdp, reward, potential)
+        rv.teaching.check_shaped_reward(mdp, no_terminal, reward, potential)
     )
-    assert rv.teaching.check_shaped_reward(None, mdp, reward, potential).status == "unanswered"
-    assert "shape" in str(rv.teaching.check_shaped_reward(r[0], mdp, reward, potential))
+    assert rv.teaching.check_shaped_reward(mdp, None, reward, potential).status == "unanswered"
+    assert "shape" in str(rv.teaching.check_shaped_reward(mdp, r[0], reward, potential))
 
 
 def test_potential_based_and_value_potential_checkers(grid):
@@ -49,41 +49,41 @@ def test_potential_based_and_value_potential_checkers(grid):
         "doubled": 2 * reward,
         "bonus": rv.shaping.progress_bonus(mdp, reward, potential, 0.5),
     }
-    assert rv.teaching.check_potential_based({"shaped"}, mdp, reward, candidates).correct
-    wrong = rv.teaching.check_potential_based({"shaped", "bonus"}, mdp, reward, candidates)
+    assert rv.teaching.check_potential_based(mdp, {"shaped"}, reward, candidates).correct
+    wrong = rv.teaching.check_potential_based(mdp, {"shaped", "bonus"}, reward, candidates)
     assert not wrong.correct and "bonus" in wrong.message
-    assert "not among" in rv.teaching.check_potential_based({"x"}, mdp, reward, candidates).message
+    assert "not among" in rv.teaching.check_potential_based(mdp, {"x"}, reward, candidates).message
     values = np.asarray(rv.solve.value_iteration(mdp, reward).values)
-    assert rv.teaching.check_value_potential(values, mdp, reward).correct
-    assert "wrong sign" in rv.teaching.check_value_potential(-values, mdp, reward).message
+    assert rv.teaching.check_value_potential(mdp, values, reward).correct
+    assert "wrong sign" in rv.teaching.check_value_potential(mdp, -values, reward).message
 
 
 def test_distance_and_regret_checkers(grid):
     mdp, reward = grid
     candidates = {"tripled": 3 * reward, "alive bonus": reward + 0.2}
-    assert rv.teaching.check_same_task({"tripled"}, mdp, reward, candidates).correct
-    assert not rv.teaching.check_same_task(set(), mdp, reward, candidates).correct
+    assert rv.teaching.check_same_task(mdp, {"tripled"}, reward, candidates).correct
+    assert not rv.teaching.check_same_task(mdp, set(), reward, candidates).correct
     proxy = candidates["alive bonus"]
     expected = float(rv.distances.regret(mdp, reward, proxy))
     assert expected > 0.1
-    assert rv.teaching.check_regret(expected, mdp, reward, proxy).correct
-    assert not rv.teaching.check_regret(expected + 0.1, mdp, reward, proxy).correct
-    assert "one number" in rv.teaching.check_regret("high", mdp, reward, proxy).message
+    assert rv.teaching.check_regret(mdp, expected, reward, proxy).correct
+    assert not rv.teaching.check_regret(mdp, expected + 0.1, reward, proxy).correct
+    assert "one number" in rv.teaching.check_regret(mdp, "high", reward, proxy).message
 
 
 def test_expressivity_checkers():
     xor = rv.expressivity.environments.xor()
-    assert rv.teaching.check_realisable_soap([[0, 0], [0, 1]], xor).correct
-    refused = rv.teaching.check_realisable_soap([[0, 1], [1, 0]], xor)
+    assert rv.teaching.check_realisable_soap(xor, [[0, 0], [0, 1]]).correct
+    refused = rv.teaching.check_realisable_soap(xor, [[0, 1], [1, 0]])
     assert not refused.correct and "V(a1,a2)" in refused.message
     every = rv.expressivity.deterministic_policies(xor)
-    assert "trivially" in rv.teaching.check_realisable_soap(every, xor).message
+    assert "trivially" in rv.teaching.check_realisable_soap(xor, every).message
     good = {"a1,a2": 1, "a2,a1": 1, "a1,a1": -1, "a2,a2": -1}
-    assert rv.teaching.check_certificate(good, xor, [[0, 1], [1, 0]]).correct
+    assert rv.teaching.check_certificate(xor, good, [[0, 1], [1, 0]]).correct
     signs = {k: -v for k, v in good.items()}
-    assert "positive signs" in rv.teaching.check_certificate(signs, xor, [[0, 1], [1, 0]]).message
+    assert "positive signs" in rv.teaching.check_certificate(xor, signs, [[0, 1], [1, 0]]).message
     not_zero = {"a1,a2": 1, "a1,a1": -2}
-    assert "not zero" in rv.teaching.check_certificate(not_zero, xor, [[0, 1], [1, 0]]).message
+    assert "not zero" in rv.teaching.check_certificate(xor, not_zero, [[0, 1], [1, 0]]).message
     traces = {"coffee then office": ([{"coffee"}, {"office"}], 1.0)}
     text = "0\n[1]\n(0, 1, 'coffee', 0)\n(1, 2, 'office', 1)"
     assert "does not parse" in rv.teaching.check_reward_machine(text, traces).message
@@ -115,3 +115,24 @@ def test_student_and_solution_sheets_are_generated_from_the_sources():
         assert "exercise" not in tags(solution) and "solution" in tags(solution)
         checks = [c for c in student.cells if "rv.teaching.check_" in c.source]
         assert len(checks) >= 2, f"{source.name} needs self-checks"
+
+
+def test_checkers_take_the_mdp_first_and_the_old_order_warns(grid):
+    mdp, reward = grid
+    potential = np.zeros(mdp.n_states)
+    shaped = rv.shaping.potential_shaping(mdp, reward, potential)
+    with pytest.warns(DeprecationWarning, match=r"check_shaped_reward\(mdp, answer") as caught:
+        old = rv.teaching.check_shaped_reward(shaped, mdp, reward, potential)
+    assert caught[0].filename == __file__
+    assert old == rv.teaching.check_shaped_reward(mdp, shaped, reward, potential)
+    assert old.correct
+    xor = rv.expressivity.environments.xor()
+    with pytest.warns(DeprecationWarning, match=r"check_realisable_soap\(mdp, answer"):
+        old = rv.teaching.check_realisable_soap([[0, 1], [1, 0]], xor)
+    assert old == rv.teaching.check_realisable_soap(xor, [[0, 1], [1, 0]])
+    with pytest.warns(DeprecationWarning, match=r"check_certificate\(mdp, answer"):
+        old = rv.teaching.check_certificate({"a1,a2": 1, "a1,a1": -2}, xor, [[0, 1], [1, 0]])
+    assert old == rv.teaching.check_certificate(xor, {"a1,a2": 1, "a1,a1": -2}, [[0, 1], [1, 0]])
+    # An unanswered exercise (None) in the old order is still recognised by the MDP.
+    with pytest.warns(DeprecationWarning):
+        assert rv.teaching.check_regret(None, mdp, reward, reward).status == "unanswered"

@@ -1,14 +1,19 @@
-"""Every widget: one look, a static freeze() and an atomic export() for slides and handouts."""
+"""Every widget: one base, one look, a frozen state(), a static freeze() and an atomic export()."""
 
+import dataclasses
 import json
 import re
 import shutil
 
+import anywidget
+import ipywidgets
+import plotly
 import plotly.graph_objects as go
 import pytest
 
 import rewardviz as rv
 from rewardviz.plots.style import TEMPLATE
+from rewardviz.widgets._common import REPORTED_ERRORS, Explorer, figure_widget
 
 
 def data(figure):
@@ -83,3 +88,74 @@ def test_static_image_export(suffix, tmp_path):
     path = explorer.export(tmp_path / f"figure{suffix}")
     head = path.read_bytes()[:64]
     assert head.startswith(b"\x89PNG") if suffix == ".png" else b"<svg" in head or b"<?xml" in head
+
+
+@pytest.mark.parametrize("name", sorted(widgets()))
+def test_every_widget_is_an_explorer_with_a_frozen_state(name):
+    explorer = widgets()[name]()
+    assert isinstance(explorer, Explorer)
+    state = explorer.state()
+    assert dataclasses.is_dataclass(state)
+    assert type(state).__name__ == f"{name}State"
+    assert getattr(rv.widgets, f"{name}State") is type(state)
+    field = dataclasses.fields(state)[0].name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(state, field, None)
+
+
+def test_figure_widgets_are_real_anywidgets():
+    """plotly >= 6 builds FigureWidget on anywidget: the reason rewardviz depends on it."""
+    figure = figure_widget(go.Figure(go.Scatter(x=[0, 1], y=[1, 0])))
+    assert isinstance(figure, go.FigureWidget) and isinstance(figure, ipywidgets.DOMWidget)
+    if int(plotly.__version__.split(".")[0]) >= 6:
+        assert isinstance(figure, anywidget.AnyWidget)
+    bundle = figure._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+class Counter(Explorer):
+    """A minimal explorer: one slider, a bar of its value; ``_compute`` fails on demand."""
+
+    def __init__(self, failure=None):
+        super().__init__()
+        self.failure = failure
+        self.slider = ipywidgets.IntSlider(value=1, min=0, max=10)
+        self.fig = figure_widget(go.Figure(go.Bar(y=[1])))
+        self.widget = ipywidgets.VBox([self.slider, self.fig, self.status])
+        self._shown = 1
+        self._observe(self.slider)
+
+    def state(self):
+        return self._shown
+
+    def _compute(self):
+        if self.failure is not None and self.slider.value == 5:
+            raise self.failure
+        return self.slider.value
+
+    def _draw(self, shown):
+        self.fig.data[0].y = [shown]
+        self._shown = shown
+
+
+@pytest.mark.parametrize("error", [error("refused") for error in REPORTED_ERRORS])
+def test_a_reported_error_leaves_figure_and_state_unchanged(error):
+    explorer = Counter(failure=error)
+    explorer.slider.value = 3
+    assert explorer.state() == 3 and explorer.status.value == ""
+    explorer.slider.value = 5
+    assert "Not updated: " in explorer.status.value and "refused" in explorer.status.value
+    assert explorer.fig.data[0].y == (3,) and explorer.state() == 3
+    explorer.slider.value = 6
+    assert explorer.status.value == "" and explorer.fig.data[0].y == (6,)
+
+
+def test_other_errors_are_bugs_and_propagate():
+    explorer = Counter(failure=TypeError("a bug"))
+    with pytest.raises(TypeError, match="a bug"):
+        explorer.slider.value = 5
+
+
+def test_the_explorer_base_is_abstract():
+    with pytest.raises(TypeError, match="abstract"):
+        Explorer()

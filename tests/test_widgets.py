@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import rewardviz as rv
-from rewardviz import solve
-from rewardviz.plots.gridworld import ARROW_REACH
+from rewardviz import _kernels, solve
+from rewardviz.plots._grid import ARROW_REACH
 
 #: A near small goal (left, two steps) and a far big one (right, five steps): a short-
 #: sighted agent goes left, a far-sighted one goes right.
@@ -123,8 +123,8 @@ def test_slider_moves_do_not_recompile_the_solvers(slippery):
     kernels = [
         solve._value_iteration,
         solve._soft_value_iteration,
-        solve._policy_evaluation,
-        solve._greedy,
+        _kernels.policy_evaluation,
+        _kernels.greedy,
     ]
     # Warm up: two moves in each mode compile what each mode needs.
     explorer.gamma_slider.value = 0.5
@@ -181,7 +181,7 @@ def test_the_explorer_displays_as_its_widget(slippery):
 def test_bad_input_is_refused_at_construction(slippery):
     mdp, reward = slippery
     with pytest.raises(ValueError, match=r"needs mdp\.grid_shape; use rv\.envs\.gridworld"):
-        rv.widgets.MDPExplorer(*rv.envs.random_mdp(0, 4, 2))
+        rv.widgets.MDPExplorer(*rv.envs.random_mdp(4, 2, seed=0))
     with pytest.raises(ValueError, match=r"reward must have shape \[\.\.\., S, A, S'\]"):
         rv.widgets.MDPExplorer(mdp, np.zeros((mdp.n_states, mdp.n_actions)))
     with pytest.raises(ValueError, match=r"MDPExplorer takes one reward.*got \(2, 10, 4, 10\)"):
@@ -196,3 +196,27 @@ def test_bad_input_is_refused_at_construction(slippery):
         rv.widgets.MDPExplorer(mdp, reward, temperature=0.0)
     with pytest.raises(ValueError, match=r"gamma must lie in"):
         rv.widgets.MDPExplorer(mdp, reward, gamma=1.5)
+
+
+def test_state_is_what_is_shown_and_survives_a_failed_solve(two_goals):
+    mdp, reward = two_goals
+    explorer = rv.widgets.MDPExplorer(mdp, reward, gamma=0.5, mode="soft", temperature=1.0)
+    state = explorer.state()
+    assert isinstance(state, rv.widgets.MDPExplorerState)
+    assert (state.gamma, state.temperature, state.mode) == (0.5, 1.0, "soft")
+    assert state.values is explorer.values() and state.policy is explorer.policy()
+    explorer.gamma_slider.value = 1.0  # the soft solve diverges: nothing shown changes
+    assert explorer.status.value != ""
+    assert explorer.state() is state
+
+
+def test_the_old_module_path_warns_and_gives_the_same_class():
+    import importlib
+
+    old = importlib.import_module("rewardviz.widgets.explorer")
+    with pytest.warns(DeprecationWarning, match="rewardviz.widgets.mdp_explorer.MDPExplorer"):
+        explorer_class = old.MDPExplorer
+    assert explorer_class is rv.widgets.MDPExplorer
+    with pytest.warns(DeprecationWarning, match="mdp_explorer"):
+        from rewardviz.widgets.explorer import MDPExplorer
+    assert MDPExplorer is rv.widgets.mdp_explorer.MDPExplorer

@@ -11,7 +11,7 @@ from rewardviz.expressivity import environments
 
 
 def test_formalism_map_draws_reconstructed_edges_dashed_and_carries_click_data():
-    fmap = rv.expressivity.formalisms()
+    fmap = rv.expressivity.formalism_map()
     figure = rv.plots.formalism_map(fmap)
     lines = [t for t in figure.data if t.mode == "lines"]
     strict_or_equivalent = [r for r in fmap.relations if r.kind != "incomparable"]
@@ -119,3 +119,37 @@ def test_explorer_draws_the_reward_found_on_a_grid():
     assert explorer._grid_box.layout.display == "none"
     explorer.environment_picker.value = "XOR (one-step bandit)"
     assert explorer._grid_box.layout.display == "none"  # not a grid
+
+
+def test_explorer_state_is_the_answer_shown():
+    explorer = rv.widgets.ExpressivityExplorer("XOR (one-step bandit)")
+    explorer.policy_picker.value = ("a1,a2", "a2,a1")
+    state = explorer.state()
+    assert isinstance(state, rv.widgets.ExpressivityExplorerState)
+    assert (state.environment, state.mode, state.variant) == (
+        "XOR (one-step bandit)",
+        "acceptable policies",
+        "equal",
+    )
+    assert state.acceptable == ("a1,a2", "a2,a1") and not state.result.realizable
+    explorer.policy_picker.value = ()  # refused: the state keeps the answer shown
+    assert explorer.state() is state
+
+
+def test_formalism_map_explorer_state_and_a_refused_relation():
+    explorer = rv.widgets.FormalismMapExplorer()
+    explorer.formalism_picker.value = "ONMR"
+    state = explorer.state()
+    assert isinstance(state, rv.widgets.FormalismMapExplorerState)
+    assert (state.formalism, state.relation, state.show_incomparable) == ("ONMR", None, False)
+    details = explorer.details.value
+    explorer.show_relation(10_000)
+    assert "Not updated" in explorer.status.value
+    assert explorer.state() is state and explorer.details.value == details
+    explorer.show_relation(0)
+    assert explorer.status.value == ""
+    assert (explorer.state().formalism, explorer.state().relation) == (None, 0)
+    traces = list(explorer.fig.data)
+    explorer.incomparable_toggle.value = True
+    assert explorer.state().show_incomparable and explorer.state().relation == 0
+    assert len(explorer.fig.data) > len(traces)

@@ -7,7 +7,7 @@ import pytest
 from test_widget_messages import assert_strict_json, sent_messages
 
 import rewardviz as rv
-from rewardviz import groups
+from rewardviz.groups import learning_signal
 
 NAMES = ("format", "accuracy", "length")
 WEIGHTS = np.array([0.5, 1.0, 0.25])
@@ -116,11 +116,11 @@ def test_controls_redraw_in_place_without_recompiling(explorer, data):
     scores, mask = data
     traces = list(explorer.fig.data)
     explorer.weight_sliders["length"].value = 1.5  # the top of its range
-    before = groups._attribution._cache_size()
+    before = learning_signal._attribution._cache_size()
     explorer.weight_sliders["format"].value = 0.0
     explorer.eps_slider.value = 1e-2
     explorer.group_slider.value = 4
-    assert groups._attribution._cache_size() == before
+    assert learning_signal._attribution._cache_size() == before
     assert list(explorer.fig.data) == traces
     weights = np.array([0.0, 1.0, 1.5])
     np.testing.assert_allclose(drawn(explorer), parts_by_hand(scores, mask, weights, 4, 1e-2))
@@ -148,11 +148,11 @@ def test_gdpo_disables_the_normalisation_and_batch_scaling_draws_the_steps_sprea
     assert explorer.normalize_toggle.disabled  # TRL ignores scale_rewards here
     expected = gdpo_parts_by_hand(scores, mask, WEIGHTS, 2)
     np.testing.assert_allclose(drawn(explorer), expected)
-    before = groups._attribution._cache_size()
+    before = learning_signal._attribution._cache_size()
     for normalize in ("mean", "batch", "std"):
         explorer.normalize_toggle.value = normalize
         np.testing.assert_allclose(drawn(explorer), expected)
-    assert groups._attribution._cache_size() == before
+    assert learning_signal._attribution._cache_size() == before
     explorer.scheme_dropdown.value = "sum_then_normalize"
     explorer.normalize_toggle.value = "batch"
     assert not explorer.normalize_toggle.disabled

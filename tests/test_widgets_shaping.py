@@ -4,12 +4,13 @@ The numbers the lab shows are checked against rewards built here, independently,
 against rv.distances / rv.solve called directly.
 """
 
+import jax
 import numpy as np
 import pytest
 
 import rewardviz as rv
-from rewardviz import distances, shaping, solve
-from rewardviz.plots.gridworld import ARROW_REACH
+from rewardviz import _kernels, distances, shaping, solve
+from rewardviz.plots._grid import ARROW_REACH
 
 LAYOUT = ["S..#", ".#.G", "...L"]
 #: Fewest steps to the goal G from each state (row-major), counted by hand; the lava
@@ -179,8 +180,8 @@ def test_slider_moves_do_not_recompile(world):
         distances._pearson_kernel,
         distances._starc_kernel,
         solve._value_iteration,
-        solve._policy_evaluation,
-        solve._greedy,
+        _kernels.policy_evaluation,
+        _kernels.greedy,
         shaping._shaping_reward,
     ]
     # Warm up: visit both modes and every potential once.
@@ -249,7 +250,7 @@ def test_without_terminal_states_there_is_no_distance_to_goal():
 def test_bad_input_is_refused_at_construction(world):
     mdp, reward = world
     with pytest.raises(ValueError, match=r"needs mdp\.grid_shape; use rv\.envs\.gridworld"):
-        rv.widgets.ShapingLab(*rv.envs.random_mdp(0, 4, 2))
+        rv.widgets.ShapingLab(*rv.envs.random_mdp(4, 2, seed=0))
     with pytest.raises(TypeError, match=r"mdp must be a rewardviz\.TabularMDP"):
         rv.widgets.ShapingLab("grid", reward)
     with pytest.raises(ValueError, match=r"ShapingLab takes one reward.*got \(2, 10, 4, 10\)"):
@@ -269,7 +270,7 @@ def test_bad_input_is_refused_at_construction(world):
 
 
 def small_lab(mdp, reward, **options):
-    return rv.widgets.ShapingLab(mdp, reward, learn_seeds=4, learn_steps=800, **options)
+    return rv.widgets.ShapingLab(mdp, reward, n_learn_seeds=4, learn_steps=800, **options)
 
 
 def test_learn_draws_the_original_against_the_shaped_reward(world):
@@ -280,7 +281,7 @@ def test_learn_draws_the_original_against_the_shaped_reward(world):
 
     shaped = shaping.potential_shaping(mdp, reward, -2.0 * STEPS)
     expected = rv.learning.compare_rewards(
-        mdp, reward, {"original": reward, "shaped": shaped}, seeds=4, steps=800, seed=0
+        mdp, reward, {"original": reward, "shaped": shaped}, n_seeds=4, steps=800, seed=0
     )
     result = lab.learning_result
     assert lab.status.value == ""
@@ -343,8 +344,39 @@ def test_the_learn_controls_are_part_of_the_widget(world):
     lab = small_lab(mdp, reward)
     assert lab.learning_fig in lab.widget.children
     assert any(lab.learn_button in getattr(c, "children", ()) for c in lab.widget.children)
-    with pytest.raises(ValueError, match=r"learn_seeds must be a positive integer"):
-        rv.widgets.ShapingLab(mdp, reward, learn_seeds=0)
+    with pytest.raises(
+        ValueError, match=r"n_learn_seeds \(runs per reward\) must be an integer >= 1"
+    ):
+        rv.widgets.ShapingLab(mdp, reward, n_learn_seeds=0)
+
+
+def test_the_old_learn_seeds_keyword_warns_and_still_works(world):
+    mdp, reward = world
+    with pytest.warns(DeprecationWarning, match="n_learn_seeds"):
+        old = rv.widgets.ShapingLab(mdp, reward, learn_seeds=4, learn_steps=800)
+    new = small_lab(mdp, reward)
+    np.testing.assert_array_equal(old.learn().returns, new.learn().returns)
+    assert old.learning_fig.layout.title.text == new.learning_fig.layout.title.text
+    with pytest.raises(TypeError, match="pass only n_learn_seeds="):
+        rv.widgets.ShapingLab(mdp, reward, learn_seeds=4, n_learn_seeds=4)
+
+
+def test_a_jax_key_seeds_the_random_potential_and_the_learners(world):
+    mdp, reward = world
+    key = jax.random.key(3)
+    lab = small_lab(mdp, reward, seed=key, potential="random (seeded)")
+    again = small_lab(mdp, reward, seed=key, potential="random (seeded)")
+    np.testing.assert_array_equal(lab.shaped_reward(), again.shaped_reward())
+    assert lab.state().policy_unchanged
+    expected = rv.learning.compare_rewards(
+        mdp,
+        reward,
+        {"original": reward, "shaped": lab.shaped_reward()},
+        n_seeds=4,
+        steps=800,
+        seed=key,
+    )
+    np.testing.assert_allclose(lab.learn().returns, expected.returns, rtol=1e-9, atol=1e-12)
 
 
 def test_the_learning_figure_sends_strict_json(world):

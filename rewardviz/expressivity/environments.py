@@ -1,7 +1,8 @@
 """Small environments where expressivity questions have known answers (Abel et al. 2021).
 
 Each returns a :class:`~rewardviz.TabularMDP` with named states and actions, so
-certificates and plots read in the environment's own words.
+certificates and plots read in the environment's own words; the discount ``gamma`` is
+keyword-only.
 """
 
 from __future__ import annotations
@@ -11,10 +12,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from rewardviz import envs
+from rewardviz._deprecation import positional_options
 from rewardviz.mdp import TabularMDP
 
+__all__ = [
+    "Case",
+    "constant_direction_policies",
+    "open_grid",
+    "stay_go",
+    "teaching_cases",
+    "three_rooms",
+    "xor",
+]
 
-def xor(gamma: float = 0.9) -> TabularMDP:
+
+@positional_options("gamma")
+def xor(*, gamma: float = 0.9) -> TabularMDP:
     """Start state ``s0`` moves to the absorbing ``s1`` under either action ``a1``, ``a2``.
 
     A deterministic policy is the pair (action at s0, action at s1). Abel et al.'s XOR
@@ -34,7 +47,8 @@ def xor(gamma: float = 0.9) -> TabularMDP:
     )
 
 
-def stay_go(gamma: float = 0.9) -> TabularMDP:
+@positional_options("gamma")
+def stay_go(*, gamma: float = 0.9) -> TabularMDP:
     """At ``start``, ``stay`` loops and ``go`` reaches the absorbing ``goal``.
 
     Reaching the goal (LTL ``F goal``) or a limit-average reward for being there gives
@@ -55,7 +69,8 @@ def stay_go(gamma: float = 0.9) -> TabularMDP:
     )
 
 
-def open_grid(rows: int = 2, cols: int = 2, gamma: float = 0.9) -> TabularMDP:
+@positional_options("gamma")
+def open_grid(rows: int = 2, cols: int = 2, *, gamma: float = 0.9) -> TabularMDP:
     """An open grid with no goal and no walls: up/right/down/left, bumping into edges.
 
     Abel et al.'s "always move in the same direction" task (accept the four
@@ -71,7 +86,8 @@ def constant_direction_policies(mdp: TabularMDP) -> np.ndarray:
     return np.repeat(np.arange(mdp.n_actions)[:, None], mdp.n_states, axis=1)
 
 
-def three_rooms(gamma: float = 0.9) -> TabularMDP:
+@positional_options("gamma")
+def three_rooms(*, gamma: float = 0.9) -> TabularMDP:
     """Rooms ``home``, ``a``, ``b``; each action walks to the room it names (labels ``a``, ``b``).
 
     With the reward machine "reach b after a", the witness that reward machines express

@@ -19,7 +19,21 @@ from collections.abc import Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
+from rewardviz._deprecation import positional_options
 from rewardviz.mdp import SUM_TOLERANCE, TabularMDP
+
+__all__ = [
+    "MAX_POLICIES",
+    "canonical_policies",
+    "deterministic_policies",
+    "dynamics",
+    "limit_average_features",
+    "live_state_count",
+    "occupancy_features",
+    "policy_count",
+    "stochastic_policies",
+    "trajectory_features",
+]
 
 MAX_POLICIES = 100_000
 """Default cap on deterministic-policy enumeration (raise it with ``max_policies=``)."""
@@ -46,11 +60,13 @@ def policy_count(mdp: TabularMDP) -> int:
     return mdp.n_actions ** live_state_count(mdp)
 
 
-def canonical_policies(mdp: TabularMDP, policies, name: str = "policies") -> np.ndarray:
+@positional_options("name")
+def canonical_policies(mdp: TabularMDP, policies, *, name: str = "policies") -> np.ndarray:
     """Deterministic policies ``[N, S]`` as int64, validated, with terminal states set to 0.
 
     The action in a terminal state is never taken, so policies that differ only there
-    are the same behaviour; setting it to 0 makes them compare equal.
+    are the same behaviour; setting it to 0 makes them compare equal. ``name`` is what
+    error messages call the argument.
     """
     array = np.asarray(policies)
     if array.ndim == 1:
@@ -74,11 +90,12 @@ def canonical_policies(mdp: TabularMDP, policies, name: str = "policies") -> np.
     return array
 
 
-def stochastic_policies(mdp: TabularMDP, policies, name: str = "policies") -> np.ndarray:
+@positional_options("name")
+def stochastic_policies(mdp: TabularMDP, policies, *, name: str = "policies") -> np.ndarray:
     """Policies as float64 action probabilities ``[N, S, A]``.
 
     Accepts one policy or a sequence mixing deterministic ``[S]`` integer arrays and
-    stochastic ``[S, A]`` arrays.
+    stochastic ``[S, A]`` arrays. ``name`` is what error messages call the argument.
     """
     items = [policies] if _is_single_policy(mdp, policies) else list(policies)
     if not items:
@@ -87,7 +104,7 @@ def stochastic_policies(mdp: TabularMDP, policies, name: str = "policies") -> np
     for index, item in enumerate(items):  # host-side conversion of a short user list
         array = np.asarray(item)
         if array.shape == (mdp.n_states,) and np.issubdtype(array.dtype, np.integer):
-            out[index] = np.eye(mdp.n_actions)[canonical_policies(mdp, array, name)[0]]
+            out[index] = np.eye(mdp.n_actions)[canonical_policies(mdp, array, name=name)[0]]
             continue
         if array.shape != (mdp.n_states, mdp.n_actions):
             raise ValueError(
@@ -207,8 +224,9 @@ def limit_average_features(mdp: TabularMDP, policies: np.ndarray) -> np.ndarray:
     return (frequency[..., None] * block).reshape(len(policies), -1)
 
 
+@positional_options("name")
 def trajectory_features(
-    mdp: TabularMDP, trajectories: Sequence, horizon: int, name: str = "trajectories"
+    mdp: TabularMDP, trajectories: Sequence, horizon: int, *, name: str = "trajectories"
 ) -> np.ndarray:
     """Discounted state-action counts ``Σ_t γ^t e(s_t, a_t)``, ``[N, S·A]`` float64.
 

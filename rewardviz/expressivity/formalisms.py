@@ -22,11 +22,14 @@ can, and more), ``"equivalent"`` or ``"incomparable"``.
 from __future__ import annotations
 
 import itertools
+import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from rewardviz import _deprecation
 from rewardviz.expressivity import environments
 from rewardviz.expressivity.objectives import (
     EntropyRegularized,
@@ -39,6 +42,21 @@ from rewardviz.expressivity.objectives import (
 from rewardviz.expressivity.realize import Realization
 from rewardviz.expressivity.reward_machines import RewardMachine
 from rewardviz.mdp import TabularMDP
+
+__all__ = [
+    "ABSTRACT",
+    "KINDS",
+    "REVIEWS",
+    "STATUSES",
+    "SUBRAMANI",
+    "SUMMARY",
+    "WITNESSES",
+    "Formalism",
+    "FormalismMap",
+    "Relation",
+    "Witness",
+    "formalism_map",
+]
 
 SUBRAMANI = (
     "Subramani, Williams, Heitmann, Holm, Griffin, Skalse. On the Expressivity of "
@@ -81,10 +99,10 @@ class Witness:
     def check(self) -> Realization:
         mdp, policies, names, objective = self.build()
         if self.criterion == "discounted":
-            return expressible_as_markov(objective, mdp, policies, names=names)
+            return expressible_as_markov(mdp, objective, policies, names=names)
         # The weaker formalism is limit-average: order by the objective, realise with μ^π.
         return expressible_as_markov(
-            objective, mdp, policies, names=names, criterion="limit_average"
+            mdp, objective, policies, names=names, criterion="limit_average"
         )
 
 
@@ -241,11 +259,15 @@ WITNESSES = {
 }
 
 
-def formalisms() -> FormalismMap:
+def formalism_map() -> FormalismMap:
     """The formalism map: 17 formalisms and the relations we can stand behind, each with status.
 
+    Draw it with ``rv.plots.formalism_map``. (Formerly ``rv.expressivity.formalisms()``,
+    a function that shadowed this module; calling the module still works for one
+    release, with a warning.)
+
     Example:
-        >>> fmap = rv.expressivity.formalisms()
+        >>> fmap = rv.expressivity.formalism_map()
         >>> sorted({r.status for r in fmap.relations})
         ['cited', 'reconstructed', 'witnessed']
     """
@@ -369,3 +391,17 @@ def formalisms() -> FormalismMap:
             for a, b in itertools.pairwise(group)
         ]  # fmt: skip
     return FormalismMap(items, tuple(relations))
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as the function it used to be shadowed by (one release)."""
+
+    def __call__(self) -> FormalismMap:
+        _deprecation.warn("rv.expressivity.formalisms()", "rv.expressivity.formalism_map()")
+        return formalism_map()
+
+
+sys.modules[__name__].__class__ = _CallableModule
+__getattr__ = _deprecation.module_getattr(
+    __name__, {"formalisms": "rewardviz.expressivity.formalisms.formalism_map"}
+)

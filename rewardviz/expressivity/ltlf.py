@@ -24,6 +24,24 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rewardviz._deprecation import positional_options
+
+__all__ = [
+    "BINARY_TEMPORAL",
+    "CONSTANTS",
+    "MAX_PROPOSITIONS",
+    "MAX_STATES",
+    "UNARY",
+    "Automaton",
+    "FormulaError",
+    "holds",
+    "is_propositional",
+    "negation_normal_form",
+    "parse",
+    "propositions",
+    "to_automaton",
+]
+
 Formula = tuple
 """A formula as a nested tuple, e.g. ``("U", ("ap", "a"), ("ap", "b"))``."""
 
@@ -163,17 +181,21 @@ def holds(formula: Formula, letter: Iterable[str]) -> bool:
 _DUAL = {"and": "or", "or": "and", "X": "WX", "WX": "X", "F": "G", "G": "F", "U": "R", "R": "U"}
 
 
-def negation_normal_form(formula: Formula, negate: bool = False) -> Formula:
-    """Push negations down to propositions (``!X a = WX !a``, ``!(a U b) = !a R !b``, ...)."""
+@positional_options("negate")
+def negation_normal_form(formula: Formula, *, negate: bool = False) -> Formula:
+    """Push negations down to propositions (``!X a = WX !a``, ``!(a U b) = !a R !b``, ...).
+
+    ``negate=True`` gives the normal form of ``!formula``.
+    """
     kind = formula[0]
     if kind == "not":
-        return negation_normal_form(formula[1], not negate)
+        return negation_normal_form(formula[1], negate=not negate)
     if kind == "ap":
         return ("not", formula) if negate else formula
     if kind in ("true", "false"):
         return {"true": ("false",), "false": ("true",)}[kind] if negate else formula
     operator = _DUAL[kind] if negate else kind
-    return (operator, *(negation_normal_form(part, negate) for part in formula[1:]))
+    return (operator, *(negation_normal_form(part, negate=negate) for part in formula[1:]))
 
 
 _TRUE: frozenset = frozenset([frozenset()])  # one clause with no obligation
@@ -284,8 +306,9 @@ class Automaton:
         return self.accepting[state]
 
 
+@positional_options("alphabet")
 def to_automaton(
-    formula: Formula | str, alphabet: Iterable[Iterable[str]] | None = None
+    formula: Formula | str, *, alphabet: Iterable[Iterable[str]] | None = None
 ) -> Automaton:
     """Compile an LTLf formula to a DFA accepting exactly its (non-empty) models.
 

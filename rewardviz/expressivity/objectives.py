@@ -15,16 +15,35 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
+from functools import partial
 
+import jax
 import numpy as np
 
+from rewardviz import _checks, _deprecation
+from rewardviz._deprecation import mdp_first, positional_options
 from rewardviz.expressivity import features
 from rewardviz.expressivity.ltlf import Automaton, Formula, parse, to_automaton
 from rewardviz.expressivity.realize import Realization, policy_label, realize_policy_order
 from rewardviz.expressivity.reward_machines import Labeling, RewardMachine, product, state_labels
 from rewardviz.mdp import TabularMDP
 from rewardviz.rewards import check_reward
+
+__all__ = [
+    "MAX_PATHS",
+    "EntropyRegularized",
+    "InnerNonlinear",
+    "LTLf",
+    "LimitAverage",
+    "MarkovReward",
+    "MultiObjective",
+    "OuterNonlinear",
+    "PolicyOrdering",
+    "RewardMachineObjective",
+    "expressible_as_markov",
+    "policy_ordering",
+]
 
 MAX_PATHS = 2_000_000
 """Cap on the number of trajectories :class:`InnerNonlinear` enumerates exactly."""
@@ -86,28 +105,42 @@ class InnerNonlinear:
     """Inner nonlinear Markov reward: ``J(π) = E[f(Σ_{t<H} γ^t r_t)]`` over ``H`` steps.
 
     ``method="exact"`` enumerates every trajectory of positive probability (refused
-    beyond :data:`MAX_PATHS`); ``"monte_carlo"`` samples ``samples`` trajectories per
-    policy with ``seed`` (same seed, same numbers). A trajectory stops at a terminal state.
+    beyond :data:`MAX_PATHS`); ``"monte_carlo"`` samples ``n_samples`` trajectories per
+    policy with ``seed``, an integer or a ``jax.random`` key (same seed, same numbers).
+    A trajectory stops at a terminal state. The options after ``horizon`` are
+    keyword-only.
     """
 
     reward: object
     f: Callable[[np.ndarray], np.ndarray]
     horizon: int
+    _: KW_ONLY
     method: str = "exact"
-    samples: int = 10_000
-    seed: int = 0
+    n_samples: int = 10_000
+    seed: int | jax.Array = 0
     name: str = "inner nonlinear reward (INMR)"
+
+    @property
+    def samples(self) -> int:
+        """Deprecated spelling of :attr:`n_samples`."""
+        _deprecation.warn("InnerNonlinear.samples", "InnerNonlinear.n_samples")
+        return self.n_samples
 
     def values(self, mdp: TabularMDP, policies: np.ndarray) -> np.ndarray:
         if self.method == "exact":
             returns, probability = _all_returns(mdp, self.reward, policies, self.horizon)
             return probability @ _apply(self.f, returns, "f")
         if self.method == "monte_carlo":
-            returns = _sampled_returns(
-                mdp, self.reward, policies, self.horizon, self.samples, self.seed
-            )
+            n_samples = _checks.positive_int("n_samples", self.n_samples, "trajectories per policy")
+            seed = _checks.seed_int("seed", self.seed)
+            returns = _sampled_returns(mdp, self.reward, policies, self.horizon, n_samples, seed)
             return _apply(self.f, returns, "f").mean(-1)
         raise ValueError(f'method must be "exact" or "monte_carlo", got {self.method!r}.')
+
+
+InnerNonlinear.__init__ = _deprecation.renamed_keywords(samples="n_samples")(
+    positional_options("method", "n_samples", "seed", "name")(InnerNonlinear.__init__)
+)
 
 
 @dataclass(frozen=True)
@@ -137,10 +170,12 @@ class MultiObjective:
     Give exactly one of ``weights`` (linear scalarisation ``Σ_k w_k V_k``),
     ``scalarization`` (any ``f([N, K] values) -> [N]``, e.g. ``lambda v: v.min(-1)``
     for max-min fairness) or ``lexicographic=True`` (compare ``V_1`` first, then ``V_2``
-    on ties within ``tolerance``, ...). The lexicographic case returns ``[N, K]``.
+    on ties within :func:`policy_ordering`'s ``tol``, ...), all keyword-only. The
+    lexicographic case returns ``[N, K]``.
     """
 
     rewards: object
+    _: KW_ONLY
     weights: Sequence[float] | None = None
     scalarization: Callable[[np.ndarray], np.ndarray] | None = None
     lexicographic: bool = False
@@ -173,6 +208,11 @@ class MultiObjective:
                 f"scalarization must map [N, K] values to [N], returned shape {scalar.shape}."
             )
         return scalar
+
+
+MultiObjective.__init__ = positional_options("weights", "scalarization", "lexicographic", "name")(
+    MultiObjective.__init__
+)
 
 
 @dataclass(frozen=True)
@@ -221,9 +261,14 @@ class RewardMachineObjective:
 # Orderings and the expressivity check.
 
 
+@partial(
+    jax.tree_util.register_dataclass,
+    data_fields=["values", "order"],
+    meta_fields=["labels", "pairs"],
+)
 @dataclass(frozen=True)
 class PolicyOrdering:
-    """The total preorder an objective induces on a set of policies.
+    """The total preorder an objective induces on a set of policies (a pytree of its arrays).
 
     Attributes:
         labels: one label per policy.
@@ -244,22 +289,46 @@ class PolicyOrdering:
             text += f" {relation} {self.labels[j]}"
         return text
 
+    def to_frame(self):
+        """One row per policy, best first: ``label``, ``rank`` (tied policies share one),
+        and ``value`` (``value_1 … value_K`` when lexicographic)."""
+        import pandas as pd
 
+        ranks, rank = {int(self.order[0]): 1}, 1
+        for position, (_, relation, j) in enumerate(self.pairs, start=2):
+            rank = rank if relation == "=" else position
+            ranks[j] = rank
+        order = np.asarray(self.order)
+        values = np.asarray(self.values)
+        frame = pd.DataFrame(
+            {"label": [self.labels[i] for i in order], "rank": [ranks[int(i)] for i in order]}
+        )
+        if values.ndim == 1:
+            frame["value"] = values[order]
+        else:
+            for k in range(values.shape[1]):
+                frame[f"value_{k + 1}"] = values[order, k]
+        return frame
+
+
+@_deprecation.renamed_keywords(tolerance="tol")
+@mdp_first
 def policy_ordering(
-    objective, mdp: TabularMDP, policies, *, names: Sequence[str] | None = None,
-    tolerance: float = 1e-9,
+    mdp: TabularMDP, objective, policies, *, names: Sequence[str] | None = None,
+    tol: float = 1e-9,
 ) -> PolicyOrdering:  # fmt: skip
-    """Rank ``policies`` by ``objective``; values within ``tolerance`` (relative) tie.
+    """Rank ``policies`` by ``objective``; values within ``tol`` (relative) tie.
 
     ``policies`` is a sequence mixing deterministic ``[S]`` integer arrays and
-    stochastic ``[S, A]`` arrays.
+    stochastic ``[S, A]`` arrays. Two values tie when ``|J_i − J_j| ≤ tol·max(1, max|J|)``
+    (every component, when lexicographic).
 
     Example:
         >>> mdp = rv.expressivity.environments.xor()
         >>> mixes = [[[p, 1 - p], [1, 0]] for p in (0.0, 0.5, 1.0)]
         >>> bonus = np.zeros((2, 2, 2)); bonus[0, 0] = 1
         >>> objective = rv.expressivity.OuterNonlinear(bonus, lambda v: -(v - 0.5) ** 2)
-        >>> str(rv.expressivity.policy_ordering(objective, mdp, mixes, names=["p=0", "p=½", "p=1"]))
+        >>> str(rv.expressivity.policy_ordering(mdp, objective, mixes, names=["p=0", "p=½", "p=1"]))
         'p=½ > p=0 = p=1'
     """
     stacked = features.stochastic_policies(mdp, policies)
@@ -277,22 +346,33 @@ def policy_ordering(
     order = np.lexsort(tuple(-keys[:, k] for k in reversed(range(keys.shape[1]))))
     pairs = []
     for left, right in itertools.pairwise(order):  # N − 1 neighbours
-        tied = np.all(np.abs(keys[left] - keys[right]) <= tolerance * scale)
+        tied = np.all(np.abs(keys[left] - keys[right]) <= tol * scale)
         pairs.append((int(left), "=" if tied else ">", int(right)))
     return PolicyOrdering(labels, values, order, tuple(pairs))
 
 
+@_deprecation.renamed_keywords(tolerance="tol")
+@mdp_first
 def expressible_as_markov(
-    objective, mdp: TabularMDP, policies, *, names: Sequence[str] | None = None,
-    tolerance: float = 1e-9, criterion: str = "discounted",
+    mdp: TabularMDP, objective, policies, *, names: Sequence[str] | None = None,
+    tol: float = 1e-9, criterion: str = "discounted",
 ) -> Realization:  # fmt: skip
     """Does some Markov reward order ``policies`` exactly as ``objective`` does?
 
-    Runs :func:`policy_ordering` and then :func:`realize_policy_order` on its chain of
-    comparisons. Not realisable means: on this environment, this objective expresses
-    an ordering no Markov reward can (with the certificate as proof).
+    Runs :func:`policy_ordering` (values within ``tol`` tie) and then
+    :func:`realize_policy_order` on its chain of comparisons. Not realisable means: on
+    this environment, this objective expresses an ordering no Markov reward can (with
+    the certificate as proof).
+
+    Example:
+        >>> mdp = rv.expressivity.environments.xor()
+        >>> mixes = [[[p, 1 - p], [1, 0]] for p in (0.0, 0.5, 1.0)]
+        >>> bonus = np.zeros((2, 2, 2)); bonus[0, 0] = 1
+        >>> objective = rv.expressivity.OuterNonlinear(bonus, lambda v: -(v - 0.5) ** 2)
+        >>> rv.expressivity.expressible_as_markov(mdp, objective, mixes).realizable
+        False
     """
-    ordering = policy_ordering(objective, mdp, policies, names=names, tolerance=tolerance)
+    ordering = policy_ordering(mdp, objective, policies, names=names, tol=tol)
     named = dict(zip(ordering.labels, features.stochastic_policies(mdp, policies), strict=True))
     pairs = [
         (ordering.labels[i], relation, ordering.labels[j]) for i, relation, j in ordering.pairs
@@ -377,14 +457,14 @@ def _all_returns(mdp, reward, policies, horizon) -> tuple[np.ndarray, np.ndarray
     return returns, probability
 
 
-def _sampled_returns(mdp, reward, policies, horizon, samples, seed) -> np.ndarray:
-    """Monte Carlo returns ``[N, samples]``, all policies and samples in one array."""
+def _sampled_returns(mdp, reward, policies, horizon, n_samples, seed) -> np.ndarray:
+    """Monte Carlo returns ``[N, n_samples]``, all policies and samples in one array."""
     transitions, gamma, initial, live = features.dynamics(mdp)
     reward = np.asarray(check_reward(mdp, reward), np.float64)
     rng = np.random.default_rng(seed)
     n = len(policies)
-    state = rng.choice(mdp.n_states, size=(n, samples), p=initial)
-    returns = np.zeros((n, samples))
+    state = rng.choice(mdp.n_states, size=(n, n_samples), p=initial)
+    returns = np.zeros((n, n_samples))
     alive = live[state]
     rows = np.arange(n)[:, None]
     for t in range(horizon):  # time steps only

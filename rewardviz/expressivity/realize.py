@@ -24,11 +24,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
 
+import jax
 import numpy as np
 
+from rewardviz._deprecation import positional_options
 from rewardviz.expressivity import _lp, features
 from rewardviz.mdp import TabularMDP
+
+__all__ = [
+    "RELATIONS",
+    "Certificate",
+    "Realization",
+    "policy_label",
+    "realize_policy_order",
+    "realize_soap",
+    "realize_trajectory_order",
+]
 
 RELATIONS = {">": 1, "<": -1, "=": 0}
 
@@ -88,9 +101,15 @@ class Certificate:
         return "\n".join(lines)
 
 
+@partial(
+    jax.tree_util.register_dataclass,
+    data_fields=["reward", "margin", "values"],
+    meta_fields=["realizable", "certificate", "labels", "method", "n_constraints",
+                 "criterion", "note"],
+)  # fmt: skip
 @dataclass(frozen=True)
 class Realization:
-    """Answer of a realisability check.
+    """Answer of a realisability check (a pytree of ``reward``, ``margin`` and ``values``).
 
     Attributes:
         realizable: whether some Markov reward realises the task: True, False, or None
@@ -132,6 +151,14 @@ class Realization:
             )
         return str(self.certificate)
 
+    def to_frame(self):
+        """One row per compared item: ``label`` and its ``value`` under ``reward`` (NaN
+        when no reward realises the task)."""
+        import pandas as pd
+
+        values = np.full(len(self.labels), np.nan) if self.values is None else self.values
+        return pd.DataFrame({"label": list(self.labels), "value": np.asarray(values, float)})
+
     def __repr__(self) -> str:
         state = f"margin={self.margin:.6g}" if self.realizable is not False else "certificate"
         return (
@@ -144,11 +171,12 @@ class Realization:
 # Public checks.
 
 
+@positional_options("variant")
 def realize_soap(
     mdp: TabularMDP,
     acceptable,
-    variant: str = "equal",
     *,
+    variant: str = "equal",
     exhaustive: bool = False,
     max_policies: int = features.MAX_POLICIES,
     progress: bool = True,
@@ -178,6 +206,9 @@ def realize_soap(
     Args:
         acceptable: deterministic policies, integer ``[S]`` or ``[N, S]``. Actions in
             terminal states are ignored (never taken).
+        variant: ``"equal"`` or ``"range"`` (keyword-only).
+        exhaustive: compare with every deterministic policy instead of the fringe.
+        max_policies: refuse an exhaustive enumeration beyond this many policies.
         progress: show a progress bar when enumerating many policies.
 
     Example:
@@ -187,7 +218,7 @@ def realize_soap(
     """
     if variant not in ("equal", "range"):
         raise ValueError(f'variant must be "equal" or "range", got {variant!r}.')
-    good = _unique_rows(features.canonical_policies(mdp, acceptable, "acceptable"))
+    good = _unique_rows(features.canonical_policies(mdp, acceptable, name="acceptable"))
     if exhaustive:
         candidates = features.deterministic_policies(mdp, max_policies=max_policies)
     else:
@@ -241,7 +272,7 @@ def realize_policy_order(
         True
     """
     items, labels, strict, ties = _resolve_pairs(mdp, pairs, policies)
-    stacked = features.stochastic_policies(mdp, items, "policies")
+    stacked = features.stochastic_policies(mdp, items, name="policies")
     if criterion == "discounted":
         phi = features.occupancy_features(mdp, stacked)
     elif criterion == "limit_average":

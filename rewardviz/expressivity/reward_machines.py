@@ -46,6 +46,7 @@ from pathlib import Path
 import jax.numpy as jnp
 import numpy as np
 
+from rewardviz._deprecation import positional_options
 from rewardviz.expressivity.ltlf import (
     Formula,
     FormulaError,
@@ -56,6 +57,19 @@ from rewardviz.expressivity.ltlf import (
     to_automaton,
 )
 from rewardviz.mdp import TabularMDP
+
+__all__ = [
+    "NO_MATCH_MODES",
+    "NO_MATCH_STATE",
+    "OVERLAP_MODES",
+    "Edge",
+    "Labeling",
+    "RewardMachine",
+    "RewardMachineError",
+    "product",
+    "shaping_potential",
+    "state_labels",
+]
 
 Labeling = Sequence[str | Iterable[str]] | Mapping[int, str | Iterable[str]]
 """Labels of the MDP's states: per state a proposition name, a set of names, or ""."""
@@ -507,9 +521,13 @@ def _label_set(entry) -> frozenset[str]:
 def product(
     mdp: TabularMDP, machine: RewardMachine, labeling: Labeling
 ) -> tuple[TabularMDP, jnp.ndarray]:
-    """The product MDP over ``(s, u)`` and its Markov reward.
+    """The synchronous product of an MDP and a reward machine: ``(MDP over (s, u), reward)``.
 
-    The machine states are ``machine.states`` (``U`` of them, :data:`NO_MATCH_STATE`
+    This is the reward-machine × MDP product of Toro Icarte et al. (ICML 2018, JAIR
+    2022, the "cross-product MDP"): the machine runs alongside the environment, so its
+    reward becomes an ordinary Markov reward ``[S·U, A, S·U]`` on the joint state
+    ``(s, u)``. (Not to be confused with multiplying reward shapes together, which the
+    plots' shape combinators do.) The machine states are ``machine.states`` (``U`` of them, :data:`NO_MATCH_STATE`
     last when ``on_no_match="terminate"``) and state ``(s, u)`` has index ``s·U + u``.
     From it, action ``a`` reaches ``(s', δ(u, L(s')))`` with probability ``T(s'|s, a)``
     and pays the machine's reward for that transition: 0 when no formula holds, and
@@ -557,14 +575,20 @@ def product(
     return product_mdp, jnp.asarray(reward.reshape(size, mdp.n_actions, size), product_mdp.dtype)
 
 
+@positional_options("n_states")
 def shaping_potential(
-    machine: RewardMachine, gamma: float, n_states: int | None = None
+    machine: RewardMachine, gamma: float, *, n_states: int | None = None
 ) -> np.ndarray:
     """Machine-state potential ``Φ(u) = V*(u)`` (see :meth:`RewardMachine.potential`).
 
     One value per ``machine.states``. With ``n_states`` (the base MDP's ``S``) it is
     laid out over the product's states, ``Φ(s·U + u) = V*(u)``, ready for
-    ``rv.shaping.potential_shaping(product_mdp, reward, Φ)``.
+    ``rv.shaping.potential_shaping(product_mdp, reward, Φ)``; it is keyword-only.
+
+    Example:
+        >>> rm = rv.expressivity.RewardMachine.from_text("0\\n[1]\\n(0, 1, 'end', 1)")
+        >>> rv.expressivity.shaping_potential(rm, 0.9, n_states=2).tolist()
+        [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
     """
     values = machine.potential(gamma)
     return values if n_states is None else np.tile(values, int(n_states))

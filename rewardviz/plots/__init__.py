@@ -1,4 +1,10 @@
-"""Plot builders: arrays in, figures out. They never solve an MDP; they draw what they are given.
+"""Plot builders: arrays and results in, figures out. They solve nothing; they draw what they get.
+
+Every builder takes the data first and its options by keyword; every ``update_...``
+redraws a figure of its builder in place and returns it. The palette and the plotly
+template are in :mod:`rewardviz.plots.style`. The submodules holding
+:func:`gridworld` and :func:`landscape` are called ``gridworlds`` and ``landscapes``,
+so that ``rv.plots.gridworld`` and ``rv.plots.landscape`` are the functions.
 
 >>> import rewardviz as rv
 >>> mdp, reward = rv.envs.gridworld(["S..#", "...G"])
@@ -6,6 +12,7 @@
 >>> figure = rv.plots.gridworld(mdp, q.max(-1), rv.solve.greedy_policy(q))
 """
 
+from rewardviz.plots import style
 from rewardviz.plots.decompose import (
     correlation_heatmap,
     ranking_change,
@@ -26,8 +33,15 @@ from rewardviz.plots.distances import (
     shaping_comparison,
     update_shaping_comparison,
 )
-from rewardviz.plots.expressivity import formalism_map, realization, update_realization
-from rewardviz.plots.gridworld import gridworld, gridworld_matplotlib, update_gridworld
+from rewardviz.plots.expressivity import (
+    edge_text,
+    formalism_map,
+    formalism_positions,
+    node_text,
+    realization,
+    update_realization,
+)
+from rewardviz.plots.gridworlds import gridworld, gridworld_matplotlib, update_gridworld
 from rewardviz.plots.groups import (
     advantage_attribution,
     degenerate_rate,
@@ -39,7 +53,7 @@ from rewardviz.plots.groups import (
     transform_effects,
     update_advantage_attribution,
 )
-from rewardviz.plots.landscape import (
+from rewardviz.plots.landscapes import (
     component_distributions,
     component_maps,
     dominance_map,
@@ -66,7 +80,9 @@ __all__ = [
     "degenerate_rate",
     "distance_matrix",
     "dominance_map",
+    "edge_text",
     "formalism_map",
+    "formalism_positions",
     "gridworld",
     "gridworld_matplotlib",
     "landscape",
@@ -74,6 +90,7 @@ __all__ = [
     "learning_curves",
     "learning_curves_matplotlib",
     "length_correlation",
+    "node_text",
     "potential_heatmap",
     "proxy_gold",
     "proxy_gold_matplotlib",
@@ -88,6 +105,7 @@ __all__ = [
     "stacked_contributions",
     "state_heatmap",
     "steps_to_threshold",
+    "style",
     "transform_effects",
     "update_advantage_attribution",
     "update_component_maps",

@@ -16,24 +16,27 @@ replaced.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
-from rewardviz import _checks
-from rewardviz.plots.distances import OKABE_ITO, _checked_labels, _numbers
-from rewardviz.plots.gridworld import heatmap_cells
+from rewardviz import _checks, _deprecation
+from rewardviz.plots import _common, _grid, style
 
-#: Colours of the components: Okabe–Ito without black, which marks the total.
-COMPONENT_COLOURS = tuple(colour for colour in OKABE_ITO if colour != "#000000")
-#: Bar fill patterns, so components beyond the seventh differ by pattern as well as colour.
-COMPONENT_PATTERNS = ("", "/", "x", ".", "\\", "+", "-", "|")
-#: Colour of the total reward line.
-TOTAL_COLOUR = "#000000"
-#: Colours of the ranking lines: ranked higher (bluish green), lower (vermillion), same.
-RANK_COLOURS = {"higher": "#009E73", "lower": "#D55E00", "same": "#999999"}
+__all__ = [
+    "correlation_heatmap",
+    "ranking_change",
+    "return_distributions",
+    "return_shares",
+    "stacked_contributions",
+    "state_heatmap",
+    "update_ranking_change",
+    "update_return_shares",
+    "update_stacked_contributions",
+    "variance_attribution",
+]
+
 #: A correlation may leave [-1, 1] by this much (rounding), not more.
 CORRELATION_TOLERANCE = 1e-6
 #: Up to this many episodes, every episode is drawn as a point over its box.
@@ -79,7 +82,7 @@ def stacked_contributions(
         ...                                         total=log.total[0])
     """
     contributions, total = _checked_steps(contributions, total)
-    names = _checked_names(names, contributions.shape[1], "contributions")
+    names = _common.checked_names(names, contributions.shape[1], "contributions")
     steps = np.arange(len(contributions))
     figure = go.Figure()
     for k, name in enumerate(names):
@@ -89,8 +92,8 @@ def stacked_contributions(
                 y=contributions[:, k],
                 name=name,
                 marker={
-                    "color": _colour(k),
-                    "pattern": {"shape": _pattern(k)},
+                    "color": _common.component_colour(k),
+                    "pattern": {"shape": _common.component_pattern(k)},
                     "line": {"width": 0},
                 },
                 hovertemplate=f"{name}<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
@@ -102,8 +105,8 @@ def stacked_contributions(
             y=total,
             name=_TOTAL_TRACE,
             mode="lines+markers",
-            line={"color": TOTAL_COLOUR, "width": 2},
-            marker={"size": 4, "color": TOTAL_COLOUR},
+            line={"color": style.TOTAL_COLOUR, "width": 2},
+            marker={"size": 4, "color": style.TOTAL_COLOUR},
             hovertemplate="total<br>step %{x}: %{y:.4g}<extra></extra>",
         )
     )
@@ -121,7 +124,7 @@ def stacked_contributions(
 
 
 def update_stacked_contributions(
-    figure: go.Figure, contributions, total=None, title: str | None = None
+    figure: go.Figure, contributions, total=None, *, title: str | None = None
 ) -> go.Figure:
     """Redraw a figure made by :func:`stacked_contributions` in place.
 
@@ -153,7 +156,7 @@ def update_stacked_contributions(
             f"{len(bars)}; pass contributions [T, {len(bars)}] for the same components."
         )
     steps = np.arange(len(contributions))
-    with _batch(figure):
+    with _common.batch(figure):
         for k, bar in enumerate(bars):
             bar.x, bar.y = steps, contributions[:, k]
         lines[0].x, lines[0].y = steps, total
@@ -166,7 +169,7 @@ def _checked_steps(contributions, total) -> tuple[np.ndarray, np.ndarray]:
     contributions = _checked_matrix("contributions", contributions, "[T, K] (steps, components)")
     if total is None:
         return contributions, contributions.sum(axis=1)
-    total = _numbers("total", total)
+    total = _common.numbers("total", total)
     if total.shape != (len(contributions),):
         raise ValueError(
             f"total must have shape [T] = ({len(contributions)},), one reward per step of "
@@ -202,11 +205,11 @@ def return_shares(shares, names: Sequence[str], *, title: str | None = None) -> 
         >>> figure = rv.plots.return_shares(absolute, log.names)
     """
     shares = _checked_matrix("shares", shares, "[E, K] (episodes, components)")
-    names = _checked_names(names, shares.shape[1], "shares")
+    names = _common.checked_names(names, shares.shape[1], "shares")
     figure = go.Figure(
         go.Bar(
             x=list(range(len(names))),
-            marker={"color": [_colour(k) for k in range(len(names))]},
+            marker={"color": [_common.component_colour(k) for k in range(len(names))]},
             name=_SHARES_TRACE,
             hovertemplate="%{text}<extra></extra>",
             error_y={"type": "data", "symmetric": False, "color": "#444", "thickness": 1.5},
@@ -224,7 +227,7 @@ def return_shares(shares, names: Sequence[str], *, title: str | None = None) -> 
     return update_return_shares(figure, shares)
 
 
-def update_return_shares(figure: go.Figure, shares, title: str | None = None) -> go.Figure:
+def update_return_shares(figure: go.Figure, shares, *, title: str | None = None) -> go.Figure:
     """Redraw a figure made by :func:`return_shares` with new ``shares`` ``[E, K]``, in place.
 
     ``E`` may differ from before; ``K`` may not. ``title`` None keeps the one drawn.
@@ -253,7 +256,7 @@ def update_return_shares(figure: go.Figure, shares, title: str | None = None) ->
         f"over {len(shares)} episodes"
         for name, m, lo, hi in zip(names, mean, low, high, strict=True)
     ]
-    with _batch(figure):
+    with _common.batch(figure):
         bar = bars[0]
         bar.y, bar.text = mean, hover
         bar.error_y.array, bar.error_y.arrayminus = high - mean, mean - low
@@ -280,12 +283,12 @@ def correlation_heatmap(
     Example:
         >>> figure = rv.plots.correlation_heatmap(rv.decompose.correlations(log), log.names)
     """
-    correlation = _numbers("correlation", correlation)
+    correlation = _common.numbers("correlation", correlation)
     if correlation.ndim != 2 or correlation.shape[0] != correlation.shape[1]:
         raise ValueError(
             f"correlation must be a square [K, K] matrix, got shape {correlation.shape}."
         )
-    names = _checked_names(names, len(correlation), "correlation")
+    names = _common.checked_names(names, len(correlation), "correlation")
     outside = np.abs(correlation) > 1 + CORRELATION_TOLERANCE  # False at NaN
     if outside.any():
         where = tuple(int(i) for i in np.argwhere(outside)[0])
@@ -296,7 +299,7 @@ def correlation_heatmap(
     hover = [[f"{row} vs {col}" for col in names] for row in names]
     figure = go.Figure(
         go.Heatmap(
-            z=heatmap_cells(correlation),
+            z=_grid.heatmap_cells(correlation),
             x=positions,
             y=positions,
             text=hover,
@@ -339,7 +342,7 @@ def return_distributions(returns, names: Sequence[str], *, title: str | None = N
         >>> figure = rv.plots.return_distributions(rv.decompose.component_returns(log), log.names)
     """
     returns = _checked_matrix("returns", returns, "[E, K] (episodes, components)")
-    names = _checked_names(names, returns.shape[1], "returns")
+    names = _common.checked_names(names, returns.shape[1], "returns")
     points = "all" if len(returns) <= MAX_POINTS_SHOWN else "outliers"
     figure = go.Figure()
     for k, name in enumerate(names):
@@ -347,7 +350,7 @@ def return_distributions(returns, names: Sequence[str], *, title: str | None = N
             go.Box(
                 y=returns[:, k],
                 name=name,
-                marker={"color": _colour(k), "size": 4},
+                marker={"color": _common.component_colour(k), "size": 4},
                 boxmean=True,
                 boxpoints=points,
                 jitter=0.4,
@@ -385,14 +388,14 @@ def variance_attribution(
     Example:
         >>> figure = rv.plots.variance_attribution(rv.decompose.variance_attribution(log), log.names)
     """
-    attribution = _numbers("attribution", attribution)
+    attribution = _common.numbers("attribution", attribution)
     if attribution.ndim != 1:
         raise ValueError(
             f"attribution must be one-dimensional ([K], one number per component), got "
             f"shape {attribution.shape}."
         )
     _checks.finite("attribution", attribution)
-    names = _checked_names(names, len(attribution), "attribution")
+    names = _common.checked_names(names, len(attribution), "attribution")
     total = float(attribution.sum())
     positions = list(range(len(names)))
     figure = go.Figure(
@@ -403,7 +406,7 @@ def variance_attribution(
             textposition="outside",
             customdata=names,
             hovertemplate="%{customdata}<br>share of the variance %{y:.4f}<extra></extra>",
-            marker={"color": [_colour(k) for k in positions]},
+            marker={"color": [_common.component_colour(k) for k in positions]},
         )
     )
     figure.add_annotation(
@@ -434,7 +437,7 @@ def variance_attribution(
 
 def ranking_change(
     old_returns,
-    new_returns,
+    new_returns=None,
     *,
     labels: Sequence[str] | None = None,
     title: str | None = None,
@@ -448,7 +451,8 @@ def ranking_change(
 
     Args:
         old_returns: ``[E]`` episode returns under the old weights, e.g.
-            ``rv.decompose.reweight(log, weights).old_returns``.
+            ``rv.decompose.reweight(log, weights).old_returns``; or, alone, the
+            :class:`rewardviz.decompose.Reweighting` itself.
         new_returns: ``[E]`` episode returns under the new weights (``.new_returns``).
         labels: ``E`` episode names shown on hover; ``"episode 0"``, ... by default.
         title: figure title.
@@ -459,13 +463,13 @@ def ranking_change(
 
     Example:
         >>> change = rv.decompose.reweight(log, {"ctrl": 0.0})
-        >>> figure = rv.plots.ranking_change(change.old_returns, change.new_returns)
+        >>> figure = rv.plots.ranking_change(change)
     """
     old_returns, new_returns = _checked_returns(old_returns, new_returns)
-    labels = _checked_labels(labels, len(old_returns), "episode")
+    labels = _common.checked_labels(labels, len(old_returns), "episode")
     n_episodes = len(old_returns)
     figure = go.Figure()
-    for direction, colour in RANK_COLOURS.items():
+    for direction, colour in style.RANK_COLOURS.items():
         figure.add_trace(
             go.Scatter(
                 x=np.tile([0.0, 1.0, np.nan], n_episodes),
@@ -499,17 +503,22 @@ def ranking_change(
 
 
 def update_ranking_change(
-    figure: go.Figure, old_returns, new_returns, *, title: str | None = None
+    figure: go.Figure, old_returns, new_returns=None, *, title: str | None = None
 ) -> go.Figure:
     """Redraw a figure made by :func:`ranking_change` in place, for the same ``E`` episodes.
 
+    The returns are given as to :func:`ranking_change`: two arrays, or a
+    :class:`rewardviz.decompose.Reweighting`.
+
+    Returns:
+        ``figure``, changed.
+
     Example:
-        >>> figure = go.FigureWidget(rv.plots.ranking_change(change.old_returns, change.new_returns))
-        >>> change = rv.decompose.reweight(log, {"ctrl": 2.0})
-        >>> rv.plots.update_ranking_change(figure, change.old_returns, change.new_returns)
+        >>> figure = go.FigureWidget(rv.plots.ranking_change(change))
+        >>> rv.plots.update_ranking_change(figure, rv.decompose.reweight(log, {"ctrl": 2.0}))
     """
     traces = {trace.legendgroup: trace for trace in figure.data if trace.type == "scatter"}
-    if set(traces) != set(RANK_COLOURS) or "labels" not in (figure.layout.meta or {}):
+    if set(traces) != set(style.RANK_COLOURS) or "labels" not in (figure.layout.meta or {}):
         raise ValueError(
             "figure was not built by rewardviz.plots.ranking_change; build it with that."
         )
@@ -537,7 +546,7 @@ def update_ranking_change(
         3,
     )
     legend_names = {"higher": "ranked higher", "lower": "ranked lower", "same": "same rank"}
-    with _batch(figure):
+    with _common.batch(figure):
         for direction, trace in traces.items():
             members = directions == direction
             trace.y = np.where(members[:, None], segments, np.nan).ravel()
@@ -557,9 +566,14 @@ def _ranks(returns: np.ndarray) -> np.ndarray:
 
 
 def _checked_returns(old_returns, new_returns) -> tuple[np.ndarray, np.ndarray]:
+    if new_returns is None:
+        # A reweighting result (rv.decompose.reweight) carries both.
+        if not hasattr(old_returns, "new_returns"):
+            raise TypeError("give new_returns, or pass the result of rv.decompose.reweight alone.")
+        old_returns, new_returns = old_returns.old_returns, old_returns.new_returns
     checked = []
     for name, returns in (("old_returns", old_returns), ("new_returns", new_returns)):
-        returns = _numbers(name, returns)
+        returns = _common.numbers(name, returns)
         if returns.ndim != 1 or not returns.size:
             raise ValueError(
                 f"{name} must be a non-empty [E] array (one return per episode), got shape "
@@ -602,25 +616,24 @@ def state_heatmap(positions, values, *, bins: int = 40, title: str | None = None
         >>> xy = np.asarray(log.episode_info["xy"])[valid]  # [N, 2] positions logged per step
         >>> figure = rv.plots.state_heatmap(xy, np.asarray(log.contributions)[valid][:, 0])
     """
-    positions = _numbers("positions", positions)
+    positions = _common.numbers("positions", positions)
     if positions.ndim != 2 or positions.shape[1] != 2 or not len(positions):
         raise ValueError(
             f"positions must have shape [N, 2] (x, y of each step) with N >= 1, got "
             f"{positions.shape}."
         )
     _checks.finite("positions", positions)
-    values = _numbers("values", values)
+    values = _common.numbers("values", values)
     if values.shape != (len(positions),):
         raise ValueError(
             f"values must have shape [N] = ({len(positions)},), one value per position, got "
             f"{values.shape}."
         )
     _checks.finite("values", values)
-    if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
-        raise ValueError(f"bins must be an integer >= 1, got {bins!r}.")
+    bins = _checks.positive_int("bins", bins)
 
     x, y = positions.T
-    sums, x_edges, y_edges = np.histogram2d(x, y, bins=int(bins), weights=values)
+    sums, x_edges, y_edges = np.histogram2d(x, y, bins=bins, weights=values)
     counts, _, _ = np.histogram2d(x, y, bins=[x_edges, y_edges])
     visited = counts > 0
     means = np.where(visited, sums / np.where(visited, counts, 1), np.nan)
@@ -628,7 +641,7 @@ def state_heatmap(positions, values, *, bins: int = 40, title: str | None = None
     figure = go.Figure(
         go.Heatmap(
             # histogram2d indexes [x bin, y bin]; a heatmap's rows are y.
-            z=heatmap_cells(means.T),
+            z=_grid.heatmap_cells(means.T),
             x=(x_edges[:-1] + x_edges[1:]) / 2,
             y=(y_edges[:-1] + y_edges[1:]) / 2,
             customdata=counts.T.astype(int).tolist(),
@@ -659,33 +672,21 @@ def state_heatmap(positions, values, *, bins: int = 40, title: str | None = None
 # Shared pieces.
 
 
-def _batch(figure: go.Figure):
-    """One front-end message for all the changes of an update, where the figure is a widget."""
-    return figure.batch_update() if hasattr(figure, "batch_update") else contextlib.nullcontext()
-
-
-def _colour(k: int) -> str:
-    return COMPONENT_COLOURS[k % len(COMPONENT_COLOURS)]
-
-
-def _pattern(k: int) -> str:
-    return COMPONENT_PATTERNS[(k // len(COMPONENT_COLOURS)) % len(COMPONENT_PATTERNS)]
-
-
 def _checked_matrix(name: str, values, meaning: str) -> np.ndarray:
-    values = _numbers(name, values)
+    values = _common.numbers(name, values)
     if values.ndim != 2 or 0 in values.shape:
         raise ValueError(f"{name} must have shape {meaning}, non-empty, got {values.shape}.")
     _checks.finite(name, values)
     return values
 
 
-def _checked_names(names, count: int, argument: str) -> list[str]:
-    if names is None or isinstance(names, str):
-        raise TypeError(f"names must be a sequence of {count} component names, got {names!r}.")
-    names = [str(name) for name in names]
-    if len(names) != count:
-        raise ValueError(
-            f"names must have {count} entries, one per component of {argument}, got {len(names)}."
-        )
-    return names
+# Names that moved to rewardviz.plots.style keep working for one release.
+__getattr__ = _deprecation.module_getattr(
+    __name__,
+    {
+        "COMPONENT_COLOURS": "rewardviz.plots.style.COMPONENT_COLOURS",
+        "COMPONENT_PATTERNS": "rewardviz.plots.style.COMPONENT_PATTERNS",
+        "RANK_COLOURS": "rewardviz.plots.style.RANK_COLOURS",
+        "TOTAL_COLOUR": "rewardviz.plots.style.TOTAL_COLOUR",
+    },
+)

@@ -1,54 +1,38 @@
 """Pictures for comparing reward functions: distance matrices, regret, shaping side by side.
 
-Pure builders, like :mod:`rewardviz.plots.gridworld`: they are handed distances, regrets,
+Pure builders, like :func:`rewardviz.plots.gridworld`: they are handed distances, regrets,
 values and policies computed by :mod:`rewardviz.distances`, :mod:`rewardviz.shaping` and
 :mod:`rewardviz.solve`, and draw them. Nothing here solves an MDP or computes a distance.
 The two display statistics computed here are the order in which a distance matrix is
 drawn (hierarchical clustering) and the Spearman rank correlation quoted on a regret plot.
 
-The grid panels of :func:`shaping_comparison` are drawn with the private pieces of
-:mod:`rewardviz.plots.gridworld`, so they look and update like :func:`gridworld`.
+The grid panels of :func:`shaping_comparison` are drawn with the grid pieces of
+:mod:`rewardviz.plots._grid`, so they look and update like
+:func:`rewardviz.plots.gridworld`.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rewardviz import _checks
+from rewardviz import _checks, _deprecation
 from rewardviz.mdp import TabularMDP
-from rewardviz.plots.gridworld import (
-    _HEAD_TRACE,
-    _SHAFT_TRACE,
-    _VALUES_TRACE,
-    NOT_A_STATE_COLOUR,
-    _add_grid_panel,
-    _arrow_slots,
-    _grid_data,
-    _require_grid,
-    _set_arrows,
-    _style_grid_axes,
-    gridworld,
-    heatmap_cells,
-)
+from rewardviz.plots import _common, _grid, style
+from rewardviz.plots.gridworlds import gridworld
 
-#: Okabe & Ito's colour-blind-safe palette (yellow last: it is faint on white).
-OKABE_ITO = (
-    "#0072B2",
-    "#D55E00",
-    "#009E73",
-    "#CC79A7",
-    "#E69F00",
-    "#56B4E9",
-    "#000000",
-    "#F0E442",
-)
-#: Marker shapes paired with the colours, so methods differ in shape as well as colour.
-MARKER_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "pentagon")
+__all__ = [
+    "cluster_order",
+    "distance_matrix",
+    "potential_heatmap",
+    "regret_vs_distance",
+    "shaping_comparison",
+    "update_shaping_comparison",
+]
+
 #: A distance matrix may be asymmetric by this much relative to its largest entry
 #: (float32 rounding of distances computed one pair at a time), not more.
 SYMMETRY_TOLERANCE = 1e-3
@@ -118,13 +102,13 @@ def distance_matrix(
         A ``plotly.graph_objects.Figure`` with one heatmap trace named ``"distances"``.
 
     Example:
-        >>> mdp, _ = rv.envs.random_mdp(0, 6, 2)
-        >>> rewards = rv.envs.random_reward(1, mdp, (5,))
+        >>> mdp, _ = rv.envs.random_mdp(6, 2, seed=0)
+        >>> rewards = rv.envs.random_reward(mdp, seed=1, batch_shape=(5,))
         >>> figure = rv.plots.distance_matrix(rv.distances.pairwise(mdp, rewards))
     """
     distances = _checked_distance_matrix(distances)
     n_rewards = len(distances)
-    labels = _checked_labels(labels, n_rewards, "reward")
+    labels = _common.checked_labels(labels, n_rewards, "reward")
     if order == "cluster":
         shown = cluster_order(distances)
     elif order == "given":
@@ -171,7 +155,7 @@ def distance_matrix(
 
 
 def _checked_distance_matrix(distances) -> np.ndarray:
-    distances = _numbers("distances", distances)
+    distances = _common.numbers("distances", distances)
     if distances.ndim != 2 or distances.shape[0] != distances.shape[1] or not distances.size:
         raise ValueError(
             f"distances must be a square [N, N] matrix with N >= 1, got shape {distances.shape}; "
@@ -229,10 +213,10 @@ def regret_vs_distance(
         A ``plotly.graph_objects.Figure`` with one scatter trace per method, named by it.
 
     Example:
-        >>> mdp, _ = rv.envs.random_mdp(0, 6, 2)
+        >>> mdp, _ = rv.envs.random_mdp(6, 2, seed=0)
         >>> noise = jnp.linspace(0, 3, 50)[:, None, None, None]
-        >>> true = rv.envs.random_reward(0, mdp, (50,))
-        >>> proxy = true + noise * rv.envs.random_reward(1, mdp, (50,))
+        >>> true = rv.envs.random_reward(mdp, seed=0, batch_shape=(50,))
+        >>> proxy = true + noise * rv.envs.random_reward(mdp, seed=1, batch_shape=(50,))
         >>> figure = rv.plots.regret_vs_distance(
         ...     {"EPIC": rv.distances.epic(mdp, true, proxy),
         ...      "STARC": rv.distances.starc(mdp, true, proxy)},
@@ -254,9 +238,10 @@ def regret_vs_distance(
         methods = {str(name): values for name, values in distances.items()}
     else:
         methods = {method_name: distances}
-    if len(methods) > len(OKABE_ITO):
+    if len(methods) > len(style.OKABE_ITO):
         raise ValueError(
-            f"at most {len(OKABE_ITO)} methods can be told apart in one figure, got {len(methods)}."
+            f"at most {len(style.OKABE_ITO)} methods can be told apart in one figure, "
+            f"got {len(methods)}."
         )
     methods = {
         name: _checked_vector(f"distances[{name!r}]" if len(methods) > 1 else "distances", values)
@@ -270,7 +255,7 @@ def regret_vs_distance(
             )
         if (values < 0).any():
             raise ValueError(f"the {name} distances must be non-negative.")
-    labels = _checked_labels(labels, regrets.size, "pair")
+    labels = _common.checked_labels(labels, regrets.size, "pair")
 
     figure = go.Figure()
     correlations = {}
@@ -290,8 +275,8 @@ def regret_vs_distance(
                 text=hover,
                 hovertemplate="%{text}<extra></extra>",
                 marker={
-                    "color": OKABE_ITO[index],
-                    "symbol": MARKER_SYMBOLS[index],
+                    "color": style.OKABE_ITO[index],
+                    "symbol": style.MARKER_SYMBOLS[index],
                     "size": 8,
                     "opacity": 0.75,
                     "line": {"width": 0.5, "color": "white"},
@@ -379,18 +364,18 @@ def shaping_comparison(
         >>> figure = rv.plots.shaping_comparison(
         ...     mdp, q[0].max(-1), q[1].max(-1), policy[0], policy[1])
     """
-    _require_grid(mdp)
+    _grid.require_grid(mdp)
     with_rewards = _reward_row_given(original_reward, shaped_reward)
     n_panels = 4 if with_rewards else 2
     titles = _panel_titles(titles, with_rewards)
     panels = [
-        _grid_data(
+        _grid.grid_data(
             mdp,
             _per_state(mdp, "original_values", original_values),
             original_policy,
             policy_name="original_policy",
         ),
-        _grid_data(
+        _grid.grid_data(
             mdp,
             _per_state(mdp, "shaped_values", shaped_values),
             shaped_policy,
@@ -399,7 +384,7 @@ def shaping_comparison(
     ]
     if with_rewards:
         panels += [
-            _grid_data(mdp, _per_state(mdp, name, summary), None, quantity="reward")
+            _grid.grid_data(mdp, _per_state(mdp, name, summary), None, quantity="reward")
             for name, summary in [
                 ("original_reward", original_reward),
                 ("shaped_reward", shaped_reward),
@@ -419,7 +404,7 @@ def shaping_comparison(
         row, col = divmod(panel, 2)
         is_value_panel = panel < 2
         coloraxis = "coloraxis" if panel == 0 else f"coloraxis{panel + 1}"
-        _add_grid_panel(
+        _grid.add_grid_panel(
             figure,
             mdp,
             data.z[0],
@@ -427,7 +412,7 @@ def shaping_comparison(
             data,
             row=row + 1,
             col=col + 1,
-            heatmap_name=_VALUES_TRACE if is_value_panel else _REWARD_TRACE,
+            heatmap_name=_grid.VALUES_TRACE if is_value_panel else _REWARD_TRACE,
             coloraxis=coloraxis,
             arrows=is_value_panel,
         )
@@ -450,11 +435,11 @@ def shaping_comparison(
                 "cmid": 0,
                 "colorbar": colorbar,
             }
-    _style_grid_axes(figure, mdp, n_panels)
+    _grid.style_grid_axes(figure, mdp, n_panels)
     grid_rows, _ = mdp.grid_shape
     figure.update_layout(
         title=title,
-        plot_bgcolor=NOT_A_STATE_COLOUR,  # cells with no state (NaN) show the background
+        plot_bgcolor=style.NOT_A_STATE_COLOUR,  # cells with no state (NaN) show the background
         height=n_rows * max(240, 48 * grid_rows + 90) + 60,
         margin={"l": 20, "r": 40, "t": 80 if title else 50, "b": 20},
         **coloraxes,
@@ -488,16 +473,16 @@ def update_shaping_comparison(
         >>> figure = go.FigureWidget(rv.plots.shaping_comparison(mdp, v, v2, pi, pi2))
         >>> rv.plots.update_shaping_comparison(figure, mdp, shaped_values=v3, shaped_policy=pi3)
     """
-    _require_grid(mdp)
-    heatmaps = [trace for trace in figure.data if trace.name == _VALUES_TRACE]
+    _grid.require_grid(mdp)
+    heatmaps = [trace for trace in figure.data if trace.name == _grid.VALUES_TRACE]
     rewards = [trace for trace in figure.data if trace.name == _REWARD_TRACE]
-    shafts = [trace for trace in figure.data if trace.name == _SHAFT_TRACE]
-    heads = [trace for trace in figure.data if trace.name == _HEAD_TRACE]
+    shafts = [trace for trace in figure.data if trace.name == _grid.SHAFT_TRACE]
+    heads = [trace for trace in figure.data if trace.name == _grid.HEAD_TRACE]
     if len(heatmaps) != 2 or len(shafts) != 2 or len(heads) != 2:
         raise ValueError(
             "figure was not built by rewardviz.plots.shaping_comparison; build it with that."
         )
-    slots = _arrow_slots(mdp)
+    slots = _grid.arrow_slots(mdp)
     if any(len(head.x) != len(slots.states) for head in heads) or np.shape(heatmaps[0].z) != tuple(
         mdp.grid_shape
     ):
@@ -516,7 +501,7 @@ def update_shaping_comparison(
             f"got {len(titles)}."
         )
     value_panels = [
-        _grid_data(
+        _grid.grid_data(
             mdp,
             None if values is None else _per_state(mdp, values_name, values),
             policy,
@@ -528,7 +513,7 @@ def update_shaping_comparison(
         ]
     ]
     reward_panels = [
-        _grid_data(
+        _grid.grid_data(
             mdp,
             None if summary is None else _per_state(mdp, name, summary),
             None,
@@ -540,16 +525,15 @@ def update_shaping_comparison(
         ]
     ]
 
-    batch = figure.batch_update() if hasattr(figure, "batch_update") else contextlib.nullcontext()
-    with batch:
+    with _common.batch(figure):
         for heatmap, shaft, head, data in zip(heatmaps, shafts, heads, value_panels, strict=True):
             if data.z is not None:
-                heatmap.z, heatmap.text = heatmap_cells(data.z[0]), data.hover[0]
+                heatmap.z, heatmap.text = _grid.heatmap_cells(data.z[0]), data.hover[0]
             if data.arrow_ends is not None:
-                _set_arrows(shaft, head, slots, data)
+                _grid.set_arrows(shaft, head, slots, data)
         for heatmap, data in zip(rewards, reward_panels, strict=False):
             if data.z is not None:
-                heatmap.z, heatmap.text = heatmap_cells(data.z[0]), data.hover[0]
+                heatmap.z, heatmap.text = _grid.heatmap_cells(data.z[0]), data.hover[0]
         if titles is not None:
             for annotation, text in zip(figure.layout.annotations, titles, strict=False):
                 annotation.text = text
@@ -607,7 +591,7 @@ def potential_heatmap(
         >>> mdp, reward = rv.envs.gridworld(["S..#", ".#.G", "...L"])
         >>> figure = rv.plots.potential_heatmap(mdp, -jnp.arange(10.0))
     """
-    _require_grid(mdp)
+    _grid.require_grid(mdp)
     potential = _per_state(mdp, "potential", potential)
     return gridworld(mdp, potential, title=title, colorscale=colorscale, zmid=0)
 
@@ -616,18 +600,8 @@ def potential_heatmap(
 # Validation.
 
 
-def _numbers(name: str, values) -> np.ndarray:
-    # Plots work in numpy float64 whatever JAX's precision: the arrays are only drawn.
-    try:
-        return np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"{name} must be array-like of numbers, got {type(values).__name__}."
-        ) from error
-
-
 def _checked_vector(name: str, values) -> np.ndarray:
-    values = _numbers(name, values)
+    values = _common.numbers(name, values)
     if values.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional ([M]), got shape {values.shape}.")
     _checks.finite(name, values)
@@ -635,7 +609,7 @@ def _checked_vector(name: str, values) -> np.ndarray:
 
 
 def _per_state(mdp: TabularMDP, name: str, values) -> np.ndarray:
-    values = _numbers(name, values)
+    values = _common.numbers(name, values)
     if values.shape != (mdp.n_states,):
         raise ValueError(
             f"{name} must have shape [S] = ({mdp.n_states},), one number per state, "
@@ -645,10 +619,11 @@ def _per_state(mdp: TabularMDP, name: str, values) -> np.ndarray:
     return values
 
 
-def _checked_labels(labels, count: int, default: str) -> list[str]:
-    if labels is None:
-        return [f"{default} {index}" for index in range(count)]
-    labels = [str(label) for label in labels]
-    if len(labels) != count:
-        raise ValueError(f"labels must have {count} entries, one per {default}, got {len(labels)}.")
-    return labels
+# Names that moved to rewardviz.plots.style keep working for one release.
+__getattr__ = _deprecation.module_getattr(
+    __name__,
+    {
+        "OKABE_ITO": "rewardviz.plots.style.OKABE_ITO",
+        "MARKER_SYMBOLS": "rewardviz.plots.style.MARKER_SYMBOLS",
+    },
+)

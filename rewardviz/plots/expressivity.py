@@ -18,19 +18,19 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from rewardviz import _deprecation
 from rewardviz.expressivity import FormalismMap, Realization
 from rewardviz.mdp import TabularMDP
-from rewardviz.plots.distances import OKABE_ITO
+from rewardviz.plots import style
 
-#: Edge colour and dash per status (Okabe–Ito: bluish green, blue, orange).
-STATUS_STYLE = {
-    "witnessed": {"color": OKABE_ITO[2], "dash": "solid"},
-    "cited": {"color": OKABE_ITO[0], "dash": "solid"},
-    "reconstructed": {"color": OKABE_ITO[4], "dash": "dash"},
-}
-INCOMPARABLE_COLOUR = "#BBBBBB"
-#: Certificate bars: positive coefficients bluish green, negative vermillion.
-POSITIVE_COLOUR, NEGATIVE_COLOUR = OKABE_ITO[2], OKABE_ITO[1]
+__all__ = [
+    "edge_text",
+    "formalism_map",
+    "formalism_positions",
+    "node_text",
+    "realization",
+    "update_realization",
+]
 
 
 def formalism_positions(fmap: FormalismMap) -> dict[str, tuple[float, float]]:
@@ -79,23 +79,23 @@ def formalism_map(
     """The formalism map as a layered Hasse diagram (plotly).
 
     Example:
-        >>> rv.plots.formalism_map(rv.expressivity.formalisms())  # doctest: +SKIP
+        >>> rv.plots.formalism_map(rv.expressivity.formalism_map())  # doctest: +SKIP
     """
     positions = formalism_positions(fmap)
     figure = go.Figure()
-    midpoints: dict[str, list] = {status: [[], [], [], []] for status in STATUS_STYLE}
+    midpoints: dict[str, list] = {status: [[], [], [], []] for status in style.STATUS_STYLE}
     for index, relation in enumerate(fmap.relations):
         if relation.kind == "incomparable" and not show_incomparable:
             continue
         (x0, y0), (x1, y1) = positions[relation.right], positions[relation.left]
-        style = dict(STATUS_STYLE[relation.status])
+        line = dict(style.STATUS_STYLE[relation.status])
         if relation.kind == "equivalent":
-            style["dash"] = "dot"
+            line["dash"] = "dot"
         if relation.kind == "incomparable":
-            style = {"color": INCOMPARABLE_COLOUR, "dash": "dot"}
+            line = {"color": style.INCOMPARABLE_COLOUR, "dash": "dot"}
         figure.add_trace(
             go.Scatter(
-                x=[x0, x1], y=[y0, y1], mode="lines", line={**style, "width": 2},
+                x=[x0, x1], y=[y0, y1], mode="lines", line={**line, "width": 2},
                 hoverinfo="skip", showlegend=False,
             )
         )  # fmt: skip
@@ -108,7 +108,8 @@ def formalism_map(
         figure.add_trace(
             go.Scatter(
                 x=xs, y=ys, mode="markers", name=f"{status} relation",
-                marker={"size": 9, "symbol": "diamond", "color": STATUS_STYLE[status]["color"]},
+                marker={"size": 9, "symbol": "diamond",
+                        "color": style.STATUS_STYLE[status]["color"]},
                 customdata=indices, hovertext=texts, hovertemplate="%{hovertext}<extra></extra>",
             )
         )  # fmt: skip
@@ -147,14 +148,17 @@ def realization(mdp: TabularMDP, result: Realization, *, title: str | None = Non
     figure.add_trace(go.Heatmap(colorscale="RdBu", zmid=0, showscale=True, name="reward"), 1, 1)
     figure.add_trace(go.Bar(name="values", orientation="h"), 1, 2)
     figure.update_layout(template="plotly_white", height=360, showlegend=False)
-    update_realization(figure, mdp, result, title=title)
-    return figure
+    return update_realization(figure, mdp, result, title=title)
 
 
 def update_realization(
     figure: go.Figure, mdp: TabularMDP, result: Realization, *, title: str | None = None
-) -> None:
-    """Redraw a :func:`realization` figure in place (same two traces)."""
+) -> go.Figure:
+    """Redraw a :func:`realization` figure in place (same two traces).
+
+    Returns:
+        ``figure``, changed.
+    """
     states = list(mdp.state_names or [str(s) for s in range(mdp.n_states)])
     actions = list(mdp.action_names or [str(a) for a in range(mdp.n_actions)])
     heatmap, bars = figure.data
@@ -165,7 +169,7 @@ def update_realization(
         bars.update(
             x=result.values[order].tolist(),
             y=[result.labels[i] for i in order],
-            marker={"color": OKABE_ITO[0]},
+            marker={"color": style.OKABE_ITO[0]},
         )
         if result.realizable:
             subtitle = f"realisable, margin {result.margin:.4g}"
@@ -184,7 +188,11 @@ def update_realization(
         bars.update(
             x=coefficients,
             y=[label for _, label in result.certificate.combination],
-            marker={"color": [POSITIVE_COLOUR if c > 0 else NEGATIVE_COLOUR for c in coefficients]},
+            marker={
+                "color": [
+                    style.POSITIVE_COLOUR if c > 0 else style.NEGATIVE_COLOUR for c in coefficients
+                ]
+            },
         )
         subtitle = "not realisable: Σ c·V = 0 for every reward"
         right = "certificate coefficient c"
@@ -192,6 +200,7 @@ def update_realization(
     figure.update_xaxes(title_text="action", row=1, col=1)
     figure.update_yaxes(title_text="state", row=1, col=1)
     figure.update_xaxes(title_text=right, row=1, col=2)
+    return figure
 
 
 def _relation_phrase(relation, key: str) -> str:
@@ -202,3 +211,15 @@ def _relation_phrase(relation, key: str) -> str:
     return (
         "strictly more expressive than" if relation.left == key else "strictly less expressive than"
     )
+
+
+# Names that moved to rewardviz.plots.style keep working for one release.
+__getattr__ = _deprecation.module_getattr(
+    __name__,
+    {
+        "INCOMPARABLE_COLOUR": "rewardviz.plots.style.INCOMPARABLE_COLOUR",
+        "NEGATIVE_COLOUR": "rewardviz.plots.style.NEGATIVE_COLOUR",
+        "POSITIVE_COLOUR": "rewardviz.plots.style.POSITIVE_COLOUR",
+        "STATUS_STYLE": "rewardviz.plots.style.STATUS_STYLE",
+    },
+)

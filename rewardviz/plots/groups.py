@@ -20,24 +20,22 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rewardviz import _checks
+from rewardviz import _checks, _deprecation
 from rewardviz.groups import Divergence, compare_advantages
-from rewardviz.plots.decompose import (
-    TOTAL_COLOUR,
-    _batch,
-    _checked_names,
-    _colour,
-    _pattern,
-    correlation_heatmap,
-)
-from rewardviz.plots.distances import OKABE_ITO, _numbers
+from rewardviz.plots import _common, style
+from rewardviz.plots.decompose import correlation_heatmap
 
-#: Colours of the scheme scatter: same sign under both schemes, or flipped.
-SIGN_COLOURS = {"same sign": "#0072B2", "sign flipped": "#D55E00"}
-#: Colours of the proxy and gold curves.
-PROXY_COLOUR, GOLD_COLOUR = "#E69F00", "#009E73"
-#: Fill of the bootstrap interval of the divergence step.
-INTERVAL_FILL = "rgba(213, 94, 0, 0.15)"
+__all__ = [
+    "advantage_attribution",
+    "degenerate_rate",
+    "length_correlation",
+    "proxy_gold",
+    "proxy_gold_matplotlib",
+    "reward_conflict",
+    "scheme_scatter",
+    "transform_effects",
+    "update_advantage_attribution",
+]
 
 # The advantage marker's trace name; the update function finds it by this.
 _ADVANTAGE_TRACE = "advantage"
@@ -73,7 +71,7 @@ def advantage_attribution(
         >>> rv.plots.advantage_attribution(parts[0], group.names, mask=group.mask[0])
     """
     attribution, mask = _checked_attribution(attribution, mask)
-    names = _checked_names(names, attribution.shape[1], "attribution")
+    names = _common.checked_names(names, attribution.shape[1], "attribution")
     samples = np.arange(len(attribution))
     figure = go.Figure()
     for k, name in enumerate(names):
@@ -83,8 +81,8 @@ def advantage_attribution(
                 y=_masked(attribution[:, k], mask),
                 name=name,
                 marker={
-                    "color": _colour(k),
-                    "pattern": {"shape": _pattern(k)},
+                    "color": _common.component_colour(k),
+                    "pattern": {"shape": _common.component_pattern(k)},
                     "line": {"width": 0},
                 },
                 hovertemplate=f"{name}<br>sample %{{x}}: %{{y:.4g}}<extra></extra>",
@@ -96,7 +94,7 @@ def advantage_attribution(
             y=_masked(attribution.sum(axis=1), mask),
             name=_ADVANTAGE_TRACE,
             mode="markers",
-            marker={"symbol": "diamond", "size": 10, "color": TOTAL_COLOUR},
+            marker={"symbol": "diamond", "size": 10, "color": style.TOTAL_COLOUR},
             hovertemplate="advantage<br>sample %{x}: %{y:.4g}<extra></extra>",
         )
     )
@@ -112,7 +110,7 @@ def advantage_attribution(
 
 
 def update_advantage_attribution(
-    figure: go.Figure, attribution, mask=None, title: str | None = None
+    figure: go.Figure, attribution, mask=None, *, title: str | None = None
 ) -> go.Figure:
     """Redraw a figure made by :func:`advantage_attribution` in place (same ``G`` and ``K``).
 
@@ -132,7 +130,7 @@ def update_advantage_attribution(
             f"attribution has shape {attribution.shape} but the figure draws "
             f"{len(markers[0].x)} samples of {len(bars)} rewards; pass the same shape."
         )
-    with _batch(figure):
+    with _common.batch(figure):
         for k, bar in enumerate(bars):
             bar.y = _masked(attribution[:, k], mask)
         markers[0].y = _masked(attribution.sum(axis=1), mask)
@@ -142,7 +140,7 @@ def update_advantage_attribution(
 
 
 def _checked_attribution(attribution, mask) -> tuple[np.ndarray, np.ndarray]:
-    attribution = _numbers("attribution", attribution)
+    attribution = _common.numbers("attribution", attribution)
     if attribution.ndim != 2 or 0 in attribution.shape:
         raise ValueError(
             f"attribution must have shape [G, K] (samples, rewards) for one group, got "
@@ -185,9 +183,9 @@ def scheme_scatter(
 
     Args:
         first: ``[P, G]`` advantages under the first scheme, e.g.
-            ``rv.groups.advantages(group, "sum_then_normalize")``.
+            ``rv.groups.advantages(group, scheme="sum_then_normalize")``.
         second: ``[P, G]`` advantages under the second scheme, e.g.
-            ``rv.groups.advantages(group, "normalize_then_sum")`` (TRL's GDPO option) or
+            ``rv.groups.advantages(group, scheme="normalize_then_sum")`` (TRL's GDPO option) or
             ``"sum_of_normalized"`` (per-reward standardisation without the batch step).
         mask: ``[P, G]`` valid samples (all by default).
         labels: the two schemes' names, for the axes (the defaults name TRL's two
@@ -196,9 +194,9 @@ def scheme_scatter(
 
     Example:
         >>> rv.plots.scheme_scatter(rv.groups.advantages(group),
-        ...                         rv.groups.advantages(group, "normalize_then_sum"), group.mask)
+        ...                         rv.groups.advantages(group, scheme="normalize_then_sum"), group.mask)
     """
-    first, second = _numbers("first", first), _numbers("second", second)
+    first, second = _common.numbers("first", first), _common.numbers("second", second)
     if first.shape != second.shape or first.ndim != 2:
         raise ValueError(
             f"first and second must both be [P, G] advantages of the same samples, got "
@@ -224,7 +222,7 @@ def scheme_scatter(
                 y=b[chosen],
                 name=f"{name} ({int(chosen.sum())})",
                 mode="markers",
-                marker={"color": SIGN_COLOURS[name], "size": 5, "opacity": 0.6},
+                marker={"color": style.SIGN_COLOURS[name], "size": 5, "opacity": 0.6},
                 customdata=np.stack([prompt[chosen], sample[chosen]], axis=1),
                 hovertemplate="group %{customdata[0]}, sample %{customdata[1]}<br>"
                 f"{labels[0]} %{{x:.3g}}<br>{labels[1]} %{{y:.3g}}<extra></extra>",
@@ -244,8 +242,8 @@ def scheme_scatter(
     )
     if title is None:
         title = (
-            f"Advantages under two schemes: correlation {summary['correlation']:.3f}, "
-            f"{summary['sign flips']:.1%} of signs flipped"
+            f"Advantages under two schemes: correlation {summary.correlation:.3f}, "
+            f"{summary.sign_flips:.1%} of signs flipped"
         )
     figure.update_layout(
         title=title,
@@ -261,19 +259,22 @@ def scheme_scatter(
 # Over training steps.
 
 
-def degenerate_rate(steps, rates, names: Sequence[str], *, title: str | None = None) -> go.Figure:
+def degenerate_rate(
+    steps, rates=None, names: Sequence[str] | None = None, *, title: str | None = None
+) -> go.Figure:
     """Fraction of groups with no learning signal at each step, overall and per reward.
 
     Args:
-        steps: ``[S]`` training steps.
+        steps: ``[S]`` training steps; or, alone, the result of
+            :func:`rewardviz.groups.degenerate_rate_by_step` (its table's index is the
+            steps, its columns the rates).
         rates: ``[S, C]`` fractions in ``[0, 1]``, e.g. the columns of
             :func:`rewardviz.groups.degenerate_rate_by_step`.
         names: ``C`` column names; one called ``"total"`` is drawn black and thick.
         title: figure title.
 
     Example:
-        >>> frame = rv.groups.degenerate_rate_by_step(group)
-        >>> rv.plots.degenerate_rate(frame.index, frame.to_numpy(), frame.columns)
+        >>> rv.plots.degenerate_rate(rv.groups.degenerate_rate_by_step(group))
     """
     steps, rates, names = _checked_step_lines(steps, rates, names, "rates")
     if ((rates < 0) | (rates > 1)).any():
@@ -284,7 +285,7 @@ def degenerate_rate(steps, rates, names: Sequence[str], *, title: str | None = N
 
 
 def length_correlation(
-    steps, correlation, names: Sequence[str], *, title: str | None = None
+    steps, correlation=None, names: Sequence[str] | None = None, *, title: str | None = None
 ) -> go.Figure:
     """Within-group correlation of each reward with completion length, at each step.
 
@@ -292,15 +293,16 @@ def length_correlation(
     classic sign of length hacking.
 
     Args:
-        steps: ``[S]`` training steps.
+        steps: ``[S]`` training steps; or, alone, the result of
+            :func:`rewardviz.groups.length_correlation_drift` (its table's index is the
+            steps, its columns the correlations).
         correlation: ``[S, C]`` correlations in ``[-1, 1]``, e.g. the columns of
             :func:`rewardviz.groups.length_correlation_drift`.
         names: ``C`` column names; one called ``"total"`` is drawn black and thick.
         title: figure title.
 
     Example:
-        >>> frame = rv.groups.length_correlation_drift(group)
-        >>> rv.plots.length_correlation(frame.index, frame.to_numpy(), frame.columns)
+        >>> rv.plots.length_correlation(rv.groups.length_correlation_drift(group))
     """
     steps, correlation, names = _checked_step_lines(steps, correlation, names, "correlation")
     if (np.abs(correlation) > 1 + 1e-6).any():
@@ -336,7 +338,7 @@ def proxy_gold(divergence: Divergence, *, title: str | None = None) -> go.Figure
             y=divergence.proxy,
             name="proxy reward",
             mode="lines",
-            line={"color": PROXY_COLOUR, "width": 2.5},
+            line={"color": style.PROXY_COLOUR, "width": 2.5},
             hovertemplate="step %{x}<br>proxy %{y:.4g}<extra></extra>",
         ),
         secondary_y=False,
@@ -347,14 +349,16 @@ def proxy_gold(divergence: Divergence, *, title: str | None = None) -> go.Figure
             y=divergence.gold,
             name="gold score",
             mode="lines",
-            line={"color": GOLD_COLOUR, "width": 2.5, "dash": "dot"},
+            line={"color": style.GOLD_COLOUR, "width": 2.5, "dash": "dot"},
             hovertemplate="step %{x}<br>gold %{y:.4g}<extra></extra>",
         ),
         secondary_y=True,
     )
     low, high = divergence.interval
     if divergence.diverged:
-        figure.add_vrect(x0=low, x1=high, fillcolor=INTERVAL_FILL, line_width=0, layer="below")
+        figure.add_vrect(
+            x0=low, x1=high, fillcolor=style.INTERVAL_FILL, line_width=0, layer="below"
+        )
         figure.add_vline(
             x=divergence.step,
             line={"color": "#D55E00", "dash": "dash"},
@@ -398,12 +402,14 @@ def proxy_gold_matplotlib(divergence: Divergence, *, ax=None, title: str | None 
         import matplotlib.pyplot as plt
 
         _, ax = plt.subplots(figsize=(7, 3.5))
-    ax.plot(divergence.steps, divergence.proxy, color=PROXY_COLOUR, lw=2, label="proxy reward")
+    ax.plot(
+        divergence.steps, divergence.proxy, color=style.PROXY_COLOUR, lw=2, label="proxy reward"
+    )
     ax.set_xlabel("training step")
     ax.set_ylabel("proxy reward (mean)")
     gold_axis = ax.twinx()
     gold_axis.plot(
-        divergence.steps, divergence.gold, color=GOLD_COLOUR, lw=2, ls=":", label="gold score"
+        divergence.steps, divergence.gold, color=style.GOLD_COLOUR, lw=2, ls=":", label="gold score"
     )
     gold_axis.set_ylabel("gold score (mean)")
     if divergence.diverged:
@@ -439,7 +445,7 @@ def reward_conflict(
         ...                          rv.groups.sign_agreement(group), group.names)
     """
     left = correlation_heatmap(correlation, names)
-    agreement = _numbers("agreement", agreement)
+    agreement = _common.numbers("agreement", agreement)
     if agreement.shape != (len(names), len(names)):
         raise ValueError(
             f"agreement must be [K, K] = ({len(names)}, {len(names)}), got {agreement.shape}."
@@ -487,14 +493,16 @@ def transform_effects(frame, *, title: str | None = None) -> go.Figure:
     """What each reward transform does to a logged batch's advantages, as grouped bars.
 
     Args:
-        frame: the table of :meth:`rewardviz.groups.TransformEffects.to_frame`: one row
-            per transform with the columns ``sign flips``, ``correlation``,
-            ``degenerate before`` and ``degenerate after``.
+        frame: the result of :func:`rewardviz.groups.transform_effects`, or its table
+            (:meth:`~rewardviz.groups.TransformEffects.to_frame`): one row per transform
+            with the columns ``sign flips``, ``correlation``, ``degenerate before`` and
+            ``degenerate after``.
         title: figure title.
 
     Example:
-        >>> rv.plots.transform_effects(rv.groups.transform_effects(group, transforms).to_frame())
+        >>> rv.plots.transform_effects(rv.groups.transform_effects(group, transforms))
     """
+    frame = _table(frame)
     needed = ["sign flips", "correlation", "degenerate before", "degenerate after"]
     missing = [column for column in needed if column not in getattr(frame, "columns", [])]
     if missing:
@@ -516,14 +524,14 @@ def transform_effects(frame, *, title: str | None = None) -> go.Figure:
                 x=values,
                 name=label,
                 orientation="h",
-                marker={"color": OKABE_ITO[index]},
+                marker={"color": style.OKABE_ITO[index]},
                 hovertemplate=f"%{{y}}<br>{label}: %{{x:.3f}}<extra></extra>",
             )
         )
     before = float(frame["degenerate before"].iloc[0])
     figure.add_vline(
         x=before,
-        line={"color": OKABE_ITO[2], "dash": "dot"},
+        line={"color": style.OKABE_ITO[2], "dash": "dot"},
         annotation_text=f"degenerate before: {before:.2f}",
         annotation_position="bottom right",
     )
@@ -543,9 +551,28 @@ def transform_effects(frame, *, title: str | None = None) -> go.Figure:
 # Shared pieces.
 
 
+def _table(data):
+    """``data`` as a ``pandas.DataFrame``: a result object's ``.to_frame()``, or ``data`` itself."""
+    import pandas as pd
+
+    if not isinstance(data, pd.DataFrame) and callable(getattr(data, "to_frame", None)):
+        return data.to_frame()
+    return data
+
+
 def _checked_step_lines(steps, values, names, argument):
-    steps = _numbers("steps", steps)
-    values = _numbers(argument, values)
+    if values is None and names is None:
+        table = _table(steps)
+        if not hasattr(table, "columns"):
+            raise TypeError(
+                f"without {argument} and names, steps must be a table (a result with "
+                f".to_frame(), or a DataFrame) indexed by step, got {type(steps).__name__}."
+            )
+        steps, values, names = table.index, table.to_numpy(), table.columns
+    elif values is None or names is None:
+        raise TypeError(f"give {argument} and names together, or a table alone.")
+    steps = _common.numbers("steps", steps)
+    values = _common.numbers(argument, values)
     if steps.ndim != 1 or values.ndim != 2 or values.shape[0] != len(steps) or not len(steps):
         raise ValueError(
             f"{argument} must have shape [S, C] with one row per step (S = {steps.size}), "
@@ -553,7 +580,7 @@ def _checked_step_lines(steps, values, names, argument):
         )
     _checks.finite("steps", steps)
     _checks.finite(argument, values)
-    return steps, values, _checked_names(list(names), values.shape[1], argument)
+    return steps, values, _common.checked_names(list(names), values.shape[1], argument)
 
 
 def _step_lines(steps, values, names, axis_title, title) -> go.Figure:
@@ -561,7 +588,7 @@ def _step_lines(steps, values, names, axis_title, title) -> go.Figure:
     reward_index = 0
     for c, name in enumerate(names):
         total = name == "total"
-        colour = TOTAL_COLOUR if total else _colour(reward_index)
+        colour = style.TOTAL_COLOUR if total else _common.component_colour(reward_index)
         reward_index += not total
         figure.add_trace(
             go.Scatter(
@@ -581,3 +608,15 @@ def _step_lines(steps, values, names, axis_title, title) -> go.Figure:
         margin={"t": 60 if title else 30},
     )
     return figure
+
+
+# Names that moved to rewardviz.plots.style keep working for one release.
+__getattr__ = _deprecation.module_getattr(
+    __name__,
+    {
+        "GOLD_COLOUR": "rewardviz.plots.style.GOLD_COLOUR",
+        "INTERVAL_FILL": "rewardviz.plots.style.INTERVAL_FILL",
+        "PROXY_COLOUR": "rewardviz.plots.style.PROXY_COLOUR",
+        "SIGN_COLOURS": "rewardviz.plots.style.SIGN_COLOURS",
+    },
+)

@@ -13,29 +13,25 @@ same traces, as many as before), for :class:`rewardviz.widgets.ShapingLab`.
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from rewardviz import _deprecation
 from rewardviz.learning import LearningComparison
 from rewardviz.mdp import TabularMDP
-from rewardviz.plots.distances import OKABE_ITO
-from rewardviz.plots.gridworld import (
-    NOT_A_STATE_COLOUR,
-    _add_grid_panel,
-    _grid_data,
-    _require_grid,
-    _style_grid_axes,
-)
+from rewardviz.plots import _common, _grid, style
+
+__all__ = [
+    "learning_curves",
+    "learning_curves_matplotlib",
+    "steps_to_threshold",
+    "update_learning_curves",
+    "visitation_heatmaps",
+]
 
 #: What a learning-curve figure can show, and its axis title.
 QUANTITIES = {"return": "true return of the greedy policy", "regret": "normalised regret"}
-#: Opacity of the confidence bands.
-BAND_OPACITY = 0.2
-#: Colour of the optimal-return line.
-OPTIMAL_COLOUR = "#000000"
 
 # Trace names' suffix for the bands; update_learning_curves finds traces by position.
 _BAND_SUFFIX = " (CI)"
@@ -68,7 +64,7 @@ def learning_curves(
     result, quantity = _checked(result, quantity)
     figure = go.Figure()
     for index, name in enumerate(result.names):
-        colour = OKABE_ITO[index % len(OKABE_ITO)]
+        colour = _common.palette_colour(index)
         figure.add_trace(
             go.Scatter(
                 mode="lines",
@@ -91,7 +87,7 @@ def learning_curves(
         figure.add_trace(
             go.Scatter(
                 mode="lines",
-                line={"color": OPTIMAL_COLOUR, "width": 1.5, "dash": "dash"},
+                line={"color": style.OPTIMAL_COLOUR, "width": 1.5, "dash": "dash"},
                 name=_OPTIMAL_TRACE,
                 hovertemplate="optimal return %{y:.4g}<extra></extra>",
             )
@@ -131,8 +127,7 @@ def update_learning_curves(
             f"{len(result.names)} candidates has {expected}; build a new figure with "
             "rewardviz.plots.learning_curves."
         )
-    batch = figure.batch_update() if hasattr(figure, "batch_update") else contextlib.nullcontext()
-    with batch:
+    with _common.batch(figure):
         _set_curves(figure, result, quantity)
         if title is not None:
             figure.layout.title.text = title
@@ -155,11 +150,13 @@ def learning_curves_matplotlib(result: LearningComparison, *, quantity: str = "r
 
         _, ax = plt.subplots(figsize=(6.5, 3.8))
     for index, (name, mean, low, high) in enumerate(_curve_arrays(result, quantity)):
-        colour = OKABE_ITO[index % len(OKABE_ITO)]
-        ax.fill_between(result.steps, low, high, color=colour, alpha=BAND_OPACITY, linewidth=0)
+        colour = _common.palette_colour(index)
+        ax.fill_between(
+            result.steps, low, high, color=colour, alpha=style.BAND_OPACITY, linewidth=0
+        )
         ax.plot(result.steps, mean, color=colour, linewidth=2, label=name)
     if quantity == "return":
-        ax.axhline(result.optimal_return, color=OPTIMAL_COLOUR, linestyle="--", linewidth=1)
+        ax.axhline(result.optimal_return, color=style.OPTIMAL_COLOUR, linestyle="--", linewidth=1)
     ax.set_xlabel("environment steps")
     ax.set_ylabel(QUANTITIES[quantity])
     ax.legend(frameon=False)
@@ -193,7 +190,7 @@ def steps_to_threshold(result: LearningComparison, *, title: str | None = None) 
                 "arrayminus": mean - summary["steps_to_threshold_low"].to_numpy(),
                 "color": "#444444",
             },
-            marker={"color": [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(result.names))]},
+            marker={"color": [_common.palette_colour(i) for i in range(len(result.names))]},
             text=[f"{count}/{n_seeds} reached" for count in reached],
             textposition="outside",
             cliponaxis=False,
@@ -234,7 +231,7 @@ def visitation_heatmaps(
     One panel per candidate, all on one colour scale so that panels compare. With
     ``policy`` the arrows show ``result.final_policy``: each arrow's length is the share
     of seeds whose final greedy policy takes that action. Panels are drawn with the grid
-    machinery of :func:`rewardviz.plots.gridworld`.
+    machinery of :func:`rewardviz.plots.gridworld` (:mod:`rewardviz.plots._grid`).
 
     Args:
         mdp: the MDP the result was computed on, with ``grid_shape``.
@@ -246,7 +243,7 @@ def visitation_heatmaps(
     Example:
         >>> figure = rv.plots.visitation_heatmaps(mdp, result)
     """
-    _require_grid(mdp)
+    _grid.require_grid(mdp)
     result, _ = _checked(result, "return")
     if result.visits.shape[-1] != mdp.n_states:
         raise ValueError(
@@ -262,13 +259,13 @@ def visitation_heatmaps(
         horizontal_spacing=min(0.06, 0.3 / n_panels),
     )
     for panel, name in enumerate(result.names):
-        data = _grid_data(
+        data = _grid.grid_data(
             mdp,
             shown[panel],
             result.final_policy[panel] if policy else None,
             quantity="log10(1 + mean visits)",
         )
-        _add_grid_panel(
+        _grid.add_grid_panel(
             figure,
             mdp,
             data.z[0],
@@ -280,7 +277,7 @@ def visitation_heatmaps(
             coloraxis="coloraxis",
             arrows=policy,
         )
-    _style_grid_axes(figure, mdp, n_panels)
+    _grid.style_grid_axes(figure, mdp, n_panels)
     rows, cols = mdp.grid_shape
     figure.update_layout(
         title=title,
@@ -290,7 +287,7 @@ def visitation_heatmaps(
             "cmax": float(shown.max()) if shown.size else 1.0,
             "colorbar": {"thickness": 12, "title": {"text": "log10(1+visits)"}},
         },
-        plot_bgcolor=NOT_A_STATE_COLOUR,
+        plot_bgcolor=style.NOT_A_STATE_COLOUR,
         height=max(260, int(min(300, 900 / n_panels) * rows / cols) + 110),
         margin={"l": 20, "r": 20, "t": 70 if title else 50, "b": 20},
     )
@@ -337,4 +334,14 @@ def _set_curves(figure: go.Figure, result: LearningComparison, quantity: str) ->
 
 def _transparent(colour: str) -> str:
     red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({red}, {green}, {blue}, {BAND_OPACITY})"
+    return f"rgba({red}, {green}, {blue}, {style.BAND_OPACITY})"
+
+
+# Names that moved to rewardviz.plots.style keep working for one release.
+__getattr__ = _deprecation.module_getattr(
+    __name__,
+    {
+        "BAND_OPACITY": "rewardviz.plots.style.BAND_OPACITY",
+        "OPTIMAL_COLOUR": "rewardviz.plots.style.OPTIMAL_COLOUR",
+    },
+)

@@ -1,10 +1,14 @@
-"""What the widgets share: argument checks, the error line, the look and static export (no computation)."""
+"""What the widgets share: the :class:`Explorer` base, argument checks, the γ slider, the
+error line, the look and static export.
+
+Nothing here computes an analysis: an explorer asks the analysis modules for its numbers
+in ``_compute`` and hands them to the plot builders' ``update_...`` in ``_draw``.
+"""
 
 from __future__ import annotations
 
+import abc
 import html
-import os
-import tempfile
 from pathlib import Path
 
 import ipywidgets
@@ -13,9 +17,117 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.basedatatypes import BaseFigure
 
+from rewardviz import _checks, _files
 from rewardviz.mdp import TabularMDP
 from rewardviz.plots.style import TEMPLATE
 from rewardviz.rewards import check_reward
+from rewardviz.solve import ConvergenceError
+
+#: The discount slider stops here for MDPs without terminal states (γ = 1 needs them).
+CONTINUING_GAMMA_LIMIT = 0.99
+
+#: What a control change may raise and an explorer shows in its status line instead:
+#: a setting its analysis refuses (``ValueError``), a name or index that is not there
+#: (``LookupError``), an iterative solver that did not converge at that setting
+#: (:class:`rewardviz.solve.ConvergenceError`, e.g. γ = 1 with a reward that pays
+#: forever) and an LP or fixed point that failed (``RuntimeError``, of which
+#: ``ConvergenceError`` is one). Anything else is a bug and propagates.
+REPORTED_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    LookupError,
+    ConvergenceError,
+    RuntimeError,
+)
+
+IMAGE_FORMATS = (".png", ".svg", ".pdf")
+
+
+class Explorer(abc.ABC):
+    """The skeleton every notebook widget of rewardviz shares.
+
+    An explorer owns its controls, one or more plotly ``FigureWidget``\\ s and a status
+    line. A control change runs :meth:`_refresh`: :meth:`_compute` asks the analysis
+    modules for everything the figures show, then :meth:`_draw` writes it into the
+    figures in place. All the work that can fail happens in ``_compute``, before
+    anything on screen changes, so an error in :data:`REPORTED_ERRORS` is shown in
+    :attr:`status` and leaves every figure and :meth:`state` as they were.
+
+    Subclasses set :attr:`fig` (the main figure), :attr:`widget` (the box displayed)
+    and list their figures in ``FIGURES`` (attribute names, the main one first); one with
+    a ``figs`` dict (name → figure) offers those names to :meth:`freeze` and
+    :meth:`export` too.
+
+    Attributes:
+        fig: the main ``plotly.graph_objects.FigureWidget``.
+        status: an ``ipywidgets.HTML`` line for messages (empty when all is well).
+        widget: the ``ipywidgets`` box holding the controls and figures.
+    """
+
+    FIGURES: tuple[str, ...] = ("fig",)
+
+    fig: go.FigureWidget
+    widget: ipywidgets.Box
+
+    def __init__(self) -> None:
+        self.status = ipywidgets.HTML(value="")
+
+    @abc.abstractmethod
+    def state(self):
+        """What the explorer shows now, as a frozen dataclass."""
+
+    @abc.abstractmethod
+    def _compute(self):
+        """Everything the figures show for the current controls; raises, draws nothing."""
+
+    @abc.abstractmethod
+    def _draw(self, shown) -> None:
+        """Write ``shown`` (from :meth:`_compute`) into the figures and keep it for :meth:`state`."""
+
+    def _sync_controls(self) -> None:
+        """Enable, disable, show or hide controls after a change (before computing).
+
+        Does nothing here: only explorers whose controls depend on each other override it.
+        """
+        return
+
+    def _refresh(self, _change=None) -> None:
+        """Recompute and redraw after a control change; report a failure in :attr:`status`."""
+        self._sync_controls()
+        try:
+            shown = self._compute()
+        except REPORTED_ERRORS as error:
+            self._report(error)
+            return
+        self.status.value = ""
+        self._draw(shown)
+
+    def _report(self, error: Exception) -> None:
+        """Show ``error`` in the status line."""
+        self.status.value = error_html(error)
+
+    def _observe(self, *controls: ipywidgets.Widget) -> None:
+        """Run :meth:`_refresh` whenever one of ``controls`` changes value."""
+        for control in controls:
+            control.observe(self._refresh, names="value")
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def freeze(self, which: str | None = None) -> go.Figure:
+        """A static ``go.Figure`` copy of a figure as it is now, detached from the controls."""
+        return go.Figure(self._figure(which))
+
+    def export(self, path, which: str | None = None, *, scale: float = 2.0) -> Path:
+        """Write a figure to ``.html``, ``.png``, ``.svg`` or ``.pdf`` (see :func:`export_figure`)."""
+        return export_figure(self._figure(which), path, scale=scale)
+
+    def _figure(self, which: str | None) -> BaseFigure:
+        named = {name: getattr(self, name) for name in self.FIGURES}
+        named.update(getattr(self, "figs", {}))
+        name = which or self.FIGURES[0]
+        if name not in named:
+            raise ValueError(f"{type(self).__name__} has figures {list(named)}, not {name!r}.")
+        return named[name]
 
 
 def one_grid_reward(widget: str, mdp: TabularMDP, reward) -> jax.Array:
@@ -38,6 +150,37 @@ def one_grid_reward(widget: str, mdp: TabularMDP, reward) -> jax.Array:
             "pick one reward of a batch, e.g. reward[0]."
         )
     return reward
+
+
+def gamma_slider(
+    gamma: float | None = None, mdp: TabularMDP | None = None
+) -> ipywidgets.FloatSlider:
+    """The discount slider, starting at ``gamma`` (checked; ``mdp.gamma`` when None).
+
+    Without an MDP it spans ``[0, 1]``. With one, it reaches 1 only when the MDP has
+    terminal states (γ = 1 needs them); otherwise it stops at
+    :data:`CONTINUING_GAMMA_LIMIT`, or at the MDP's own γ when that is higher.
+    """
+    if mdp is None:
+        gamma = _checks.in_range("gamma", gamma, 0.0, 1.0)
+        high = 1.0
+    else:
+        terminal = bool(np.asarray(mdp.terminal).any())
+        limit = 1.0 if terminal else CONTINUING_GAMMA_LIMIT
+        gamma = float(mdp.gamma) if gamma is None else gamma
+        gamma = _checks.in_range(
+            "gamma", gamma, 0.0, max(limit, float(mdp.gamma)), hint="γ = 1 needs terminal states."
+        )
+        high = max(limit, gamma)
+    return ipywidgets.FloatSlider(
+        value=gamma,
+        min=0.0,
+        max=high,
+        step=0.01,
+        description="γ (discount)",
+        readout_format=".2f",
+        style={"description_width": "initial"},
+    )
 
 
 def error_html(error: Exception) -> str:
@@ -67,7 +210,11 @@ def weight_sliders(names, weights) -> dict:
 
 
 def figure_widget(figure: go.Figure | None = None) -> go.FigureWidget:
-    """A ``FigureWidget`` of ``figure`` in the package's look (:data:`rewardviz.plots.style.TEMPLATE`)."""
+    """A ``FigureWidget`` of ``figure`` in the package's look (:data:`rewardviz.plots.style.TEMPLATE`).
+
+    With plotly 6 a ``FigureWidget`` is an ``anywidget``, which is why rewardviz
+    depends on ``anywidget``.
+    """
     widget = go.FigureWidget(figure)
     widget.update_layout(template=TEMPLATE)
     return widget
@@ -84,9 +231,6 @@ def replace_figure(target: go.FigureWidget, source: go.Figure) -> None:
         target.add_traces(source.data)
         target.layout = source.layout
         target.layout.template = TEMPLATE
-
-
-IMAGE_FORMATS = (".png", ".svg", ".pdf")
 
 
 def export_figure(figure: BaseFigure, path, *, scale: float = 2.0) -> Path:
@@ -118,33 +262,6 @@ def export_figure(figure: BaseFigure, path, *, scale: float = 2.0) -> Path:
                 "apt-get install chromium and export BROWSER_PATH=/usr/bin/chromium. "
                 "Exporting to .html needs neither."
             ) from error
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
-        tmp.write(payload)
-    os.replace(tmp.name, path)
+    with _files.atomic_write(path, binary=True) as file:
+        file.write(payload)
     return path
-
-
-class StaticExport:
-    """``freeze()`` and ``export()`` for widgets: a static figure for slides and handouts.
-
-    A widget lists its figures in ``FIGURES`` (attribute names, the main one first);
-    a widget with a ``figs`` dict (name → figure) offers those names too.
-    """
-
-    FIGURES: tuple[str, ...] = ("fig",)
-
-    def freeze(self, which: str | None = None) -> go.Figure:
-        """A static ``go.Figure`` copy of a figure as it is now, detached from the controls."""
-        return go.Figure(self._figure(which))
-
-    def export(self, path, which: str | None = None, *, scale: float = 2.0) -> Path:
-        """Write a figure to ``.html``, ``.png``, ``.svg`` or ``.pdf`` (see :func:`export_figure`)."""
-        return export_figure(self._figure(which), path, scale=scale)
-
-    def _figure(self, which: str | None) -> BaseFigure:
-        named = {name: getattr(self, name) for name in self.FIGURES}
-        named.update(getattr(self, "figs", {}))
-        name = which or self.FIGURES[0]
-        if name not in named:
-            raise ValueError(f"{type(self).__name__} has figures {list(named)}, not {name!r}.")
-        return named[name]

@@ -16,7 +16,6 @@ import dataclasses
 import ipywidgets
 import numpy as np
 
-from rewardviz import _checks
 from rewardviz import decompose as decomposition
 from rewardviz.decompose import RewardLog, Reweighting
 from rewardviz.plots.decompose import (
@@ -27,7 +26,9 @@ from rewardviz.plots.decompose import (
     update_return_shares,
     update_stacked_contributions,
 )
-from rewardviz.widgets._common import StaticExport, error_html, figure_widget, weight_sliders
+from rewardviz.widgets._common import Explorer, figure_widget, gamma_slider, weight_sliders
+
+__all__ = ["ComponentExplorer", "ComponentExplorerState"]
 
 #: Figure width (pixels) of the shares and ranking plots, drawn side by side.
 SIDE_BY_SIDE_WIDTH = 480
@@ -59,9 +60,10 @@ class _Shown:
     total: np.ndarray  # [T]
     shares: np.ndarray  # [E, K] absolute shares of the return
     reweighting: Reweighting
+    state: ComponentExplorerState
 
 
-class ComponentExplorer(StaticExport):
+class ComponentExplorer(Explorer):
     """Reweight the terms of a logged reward and see each step, the shares and the ranking change.
 
     Three figures, all under the weights on the sliders:
@@ -103,9 +105,9 @@ class ComponentExplorer(StaticExport):
     """
 
     def __init__(self, log: RewardLog, *, gamma: float = 1.0, episode: int = 0) -> None:
+        super().__init__()
         if not isinstance(log, RewardLog):
             raise TypeError(f"log must be a rewardviz.RewardLog, got {type(log).__name__}.")
-        gamma = _checks.in_range("gamma", gamma, 0.0, 1.0)
         if isinstance(episode, bool) or not isinstance(episode, int | np.integer):
             raise TypeError(f"episode must be an integer, got {episode!r}.")
         if not 0 <= episode < log.n_episodes:
@@ -116,29 +118,18 @@ class ComponentExplorer(StaticExport):
         self._log = log
         self._lengths = np.asarray(log.lengths)
 
-        slider_style = {"description_width": "initial"}
+        self.gamma_slider = gamma_slider(gamma)
         self.weight_sliders = weight_sliders(log.names, log.weights)
         self.episode_slider = ipywidgets.IntSlider(
             value=int(episode),
             min=0,
             max=log.n_episodes - 1,
             description="episode",
-            style=slider_style,
+            style={"description_width": "initial"},
         )
-        self.gamma_slider = ipywidgets.FloatSlider(
-            value=gamma,
-            min=0.0,
-            max=1.0,
-            step=0.01,
-            description="γ (discount)",
-            readout_format=".2f",
-            style=slider_style,
-        )
-        self.status = ipywidgets.HTML(value="")
 
         # Compute before building anything on screen: bad settings raise here.
         shown = self._compute()
-        self._shown = shown
         names = list(log.names)
         self.fig = figure_widget(stacked_contributions(shown.contributions, names))
         shares = figure_widget(return_shares(shown.shares, names))
@@ -163,20 +154,11 @@ class ComponentExplorer(StaticExport):
                 self.status,
             ]
         )
-        for control in (*self.weight_sliders.values(), self.episode_slider, self.gamma_slider):
-            control.observe(self._refresh, names="value")
+        self._observe(*self.weight_sliders.values(), self.episode_slider, self.gamma_slider)
 
     def state(self) -> ComponentExplorerState:
         """The weights, discount, episode and rank correlation shown now."""
-        return ComponentExplorerState(
-            weights={name: slider.value for name, slider in self.weight_sliders.items()},
-            gamma=self.gamma_slider.value,
-            episode=self.episode_slider.value,
-            rank_correlation=float(self._shown.reweighting.rank_correlation),
-        )
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return self._shown.state
 
     def _weights(self) -> np.ndarray:
         return np.array([slider.value for slider in self.weight_sliders.values()])
@@ -188,16 +170,23 @@ class ComponentExplorer(StaticExport):
         # with_weights only swaps a leaf of the pytree: the kernels see new values only.
         reweighted = self._log.with_weights(weights)
         _, absolute_shares = decomposition.return_shares(reweighted, gamma)
+        reweighting = decomposition.reweight(self._log, weights, gamma)
         return _Shown(
             contributions=np.asarray(reweighted.contributions[episode]),
             total=np.asarray(reweighted.total[episode]),
             shares=np.asarray(absolute_shares),
-            reweighting=decomposition.reweight(self._log, weights, gamma),
+            reweighting=reweighting,
+            state=ComponentExplorerState(
+                weights=dict(zip(self._log.names, weights.tolist(), strict=True)),
+                gamma=gamma,
+                episode=episode,
+                rank_correlation=float(reweighting.rank_correlation),
+            ),
         )
 
     def _draw(self, shown: _Shown) -> None:
-        """Redraw every figure in place with ``shown``."""
-        episode, gamma = self.episode_slider.value, self.gamma_slider.value
+        """Redraw every figure in place with ``shown`` and keep it for :meth:`state`."""
+        episode, gamma = shown.state.episode, shown.state.gamma
         length = int(self._lengths[episode])
         episode_return = float(shown.reweighting.new_returns[episode])
         with self.fig.batch_update():
@@ -222,13 +211,4 @@ class ComponentExplorer(StaticExport):
             shown.reweighting.new_returns,
             title=f"Episode ranking: Spearman ρ = {float(shown.reweighting.rank_correlation):.3f}",
         )
-
-    def _refresh(self, _change=None) -> None:
-        try:
-            shown = self._compute()
-        except ValueError as error:
-            self.status.value = error_html(error)
-            return
-        self.status.value = ""
         self._shown = shown
-        self._draw(shown)

@@ -10,21 +10,24 @@ in :mod:`rewardviz.expressivity`, the drawing in :mod:`rewardviz.plots.expressiv
 
 from __future__ import annotations
 
+import dataclasses
 import html
 
 import ipywidgets
 import numpy as np
+import plotly.graph_objects as go
 
+from rewardviz import expressivity
 from rewardviz.expressivity import (
     FormalismMap,
     Realization,
     deterministic_policies,
     environments,
     expressible_as_markov,
-    formalisms,
     realize_soap,
 )
 from rewardviz.expressivity.realize import policy_label
+from rewardviz.plots import gridworld
 from rewardviz.plots.expressivity import (
     edge_text,
     formalism_map,
@@ -32,16 +35,51 @@ from rewardviz.plots.expressivity import (
     realization,
     update_realization,
 )
-from rewardviz.plots.gridworld import gridworld
 from rewardviz.solve import optimal_policy
-from rewardviz.widgets._common import StaticExport, error_html, figure_widget, replace_figure
+from rewardviz.widgets._common import Explorer, figure_widget, replace_figure
+
+__all__ = [
+    "ExpressivityExplorer",
+    "ExpressivityExplorerState",
+    "FormalismMapExplorer",
+    "FormalismMapExplorerState",
+]
 
 MODES = ("acceptable policies", "objective")
 #: Above this many deterministic policies the picker would be unreadable.
 MAX_LISTED_POLICIES = 512
 
 
-class ExpressivityExplorer(StaticExport):
+@dataclasses.dataclass(frozen=True)
+class ExpressivityExplorerState:
+    """What an :class:`ExpressivityExplorer` shows for its current settings.
+
+    Attributes:
+        environment: the teaching case's name.
+        mode: ``"acceptable policies"`` or ``"objective"``.
+        variant: the SOAP variant, ``"equal"`` or ``"range"`` (used in the first mode).
+        acceptable: labels of the ticked policies (used in the first mode).
+        objective: the objective's name (used in the second mode).
+        result: the :class:`rewardviz.expressivity.Realization` drawn.
+    """
+
+    environment: str
+    mode: str
+    variant: str
+    acceptable: tuple[str, ...]
+    objective: str
+    result: Realization
+
+
+@dataclasses.dataclass(frozen=True)
+class _Answer:
+    """What the explorer draws for one setting of the controls."""
+
+    state: ExpressivityExplorerState
+    grid: go.Figure | None  # the reward found on the grid; None when there is none to draw
+
+
+class ExpressivityExplorer(Explorer):
     """Is this task a Markov reward? Pick an environment and a task; see the answer live.
 
     Args:
@@ -66,6 +104,8 @@ class ExpressivityExplorer(StaticExport):
         >>> explorer.policy_picker.value = ("a1,a2", "a2,a1")
         >>> explorer.result().realizable
         False
+        >>> explorer.state().acceptable
+        ('a1,a2', 'a2,a1')
     """
 
     FIGURES = ("fig", "grid_fig")
@@ -77,6 +117,7 @@ class ExpressivityExplorer(StaticExport):
         mode: str = "acceptable policies",
         variant: str = "equal",
     ) -> None:
+        super().__init__()
         self.cases = environments.teaching_cases()
         if environment not in self.cases:
             raise ValueError(
@@ -100,15 +141,15 @@ class ExpressivityExplorer(StaticExport):
             description="objective", layout=ipywidgets.Layout(width="520px")
         )
         self.certificate = ipywidgets.HTML()
-        self.status = ipywidgets.HTML()
         self._fill_choices()
-        self.fig = figure_widget(realization(self.case.mdp, self.result()))
+        self._sync_controls()
+
+        # Compute before building anything on screen: bad settings raise here.
+        answer = self._compute()
+        self.fig = figure_widget(realization(self.case.mdp, answer.state.result))
         self.grid_fig = figure_widget()
         self._grid_box = ipywidgets.Box([self.grid_fig])
-        for control in (self.mode_buttons, self.variant_buttons, self.policy_picker,
-                        self.objective_picker):  # fmt: skip
-            control.observe(self._refresh, names="value")
-        self.environment_picker.observe(self._change_environment, names="value")
+        self._show_answer(answer)
         self.widget = ipywidgets.VBox(
             [
                 ipywidgets.HBox([self.environment_picker, self.mode_buttons]),
@@ -120,28 +161,32 @@ class ExpressivityExplorer(StaticExport):
                 self.status,
             ]
         )
-        self._show_controls()
-        result = self.result()
-        self._describe(result)
-        self._draw_grid(result)
+        self._observe(
+            self.mode_buttons, self.variant_buttons, self.policy_picker, self.objective_picker
+        )
+        self.environment_picker.observe(self._change_environment, names="value")
 
     @property
     def case(self) -> environments.Case:
+        """The teaching case picked."""
         return self.cases[self.environment_picker.value]
 
     def result(self) -> Realization:
-        """The realisability answer for the current controls."""
+        """The realisability answer for the current controls (solves the LP)."""
         case = self.case
         if self.mode_buttons.value == "objective":
             objective = case.objectives[self.objective_picker.value]
-            return expressible_as_markov(objective, case.mdp, list(case.policies), names=case.names)
+            return expressible_as_markov(
+                mdp=case.mdp, objective=objective, policies=list(case.policies), names=case.names
+            )
         chosen = [self._policies[label] for label in self.policy_picker.value]
         if not chosen:
             raise ValueError("tick at least one acceptable policy.")
-        return realize_soap(case.mdp, np.stack(chosen), self.variant_buttons.value)
+        return realize_soap(case.mdp, np.stack(chosen), variant=self.variant_buttons.value)
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+    def state(self) -> ExpressivityExplorerState:
+        """The environment, task and answer shown now."""
+        return self._shown.state
 
     def _fill_choices(self) -> None:
         case = self.case
@@ -153,7 +198,7 @@ class ExpressivityExplorer(StaticExport):
         self.objective_picker.options = list(case.objectives)
         self.objective_picker.value = next(iter(case.objectives))
 
-    def _show_controls(self) -> None:
+    def _sync_controls(self) -> None:
         soap = self.mode_buttons.value == "acceptable policies"
         self.policy_picker.layout.display = None if soap else "none"
         self.variant_buttons.layout.display = None if soap else "none"
@@ -169,39 +214,74 @@ class ExpressivityExplorer(StaticExport):
                 control.observe(self._refresh, names="value")
         self._refresh()
 
-    def _refresh(self, _change=None) -> None:
-        self._show_controls()
-        try:
-            result = self.result()
-        except (ValueError, RuntimeError) as error:
-            self.status.value = error_html(error)
-            return
-        with self.fig.batch_update():
-            update_realization(self.fig, self.case.mdp, result)
-        self._describe(result)
-        self._draw_grid(result)
-        self.status.value = ""
-
-    def _draw_grid(self, result: Realization) -> None:
-        """On a grid environment, the reward found drawn on the grid (one panel per action)."""
+    def _compute(self) -> _Answer:
+        """The answer for the current controls and, on a grid, the reward found drawn on it."""
+        result = self.result()
+        state = ExpressivityExplorerState(
+            environment=self.environment_picker.value,
+            mode=self.mode_buttons.value,
+            variant=self.variant_buttons.value,
+            acceptable=tuple(self.policy_picker.value),
+            objective=self.objective_picker.value,
+            result=result,
+        )
         mdp = self.case.mdp
-        shown = mdp.grid_shape is not None and result.realizable
-        self._grid_box.layout.display = None if shown else "none"
-        if not shown:
-            return
+        if mdp.grid_shape is None or not result.realizable:
+            return _Answer(state=state, grid=None)
         table = result.reward.mean(-1)  # r(s, a, ·) is constant over s'
         policy = optimal_policy(mdp, result.reward)
-        replace_figure(
-            self.grid_fig,
-            gridworld(mdp, table, policy, title="The reward found r(s, a), and its optimal policy"),
-        )
+        title = "The reward found r(s, a), and its optimal policy"
+        return _Answer(state=state, grid=gridworld(mdp, table, policy, title=title))
 
-    def _describe(self, result: Realization) -> None:
-        self.certificate.value = f"<pre>{html.escape(str(result))}</pre>"
+    def _draw(self, answer: _Answer) -> None:
+        with self.fig.batch_update():
+            update_realization(
+                self.fig, self.cases[answer.state.environment].mdp, answer.state.result
+            )
+        self._show_answer(answer)
+
+    def _show_answer(self, answer: _Answer) -> None:
+        """The certificate in words and the grid figure (one panel per action, or hidden)."""
+        self.certificate.value = f"<pre>{html.escape(str(answer.state.result))}</pre>"
+        self._grid_box.layout.display = "none" if answer.grid is None else None
+        if answer.grid is not None:
+            replace_figure(self.grid_fig, answer.grid)
+        self._shown = answer
 
 
-class FormalismMapExplorer(StaticExport):
+@dataclasses.dataclass(frozen=True)
+class FormalismMapExplorerState:
+    """What a :class:`FormalismMapExplorer` shows.
+
+    Attributes:
+        formalism: the key of the formalism described in the detail pane, or None when
+            a relation is.
+        relation: the index (into ``FormalismMap.relations``) of the relation described,
+            or None when a formalism is.
+        show_incomparable: whether incomparable pairs are drawn as faint links.
+    """
+
+    formalism: str | None
+    relation: int | None
+    show_incomparable: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class _MapShown:
+    """The detail pane and, when the links drawn change, the new map."""
+
+    state: FormalismMapExplorerState
+    details: str
+    figure: go.Figure | None  # None: the map on screen already shows these links
+
+
+class FormalismMapExplorer(Explorer):
     """The formalism map with a detail pane: click a node or an edge's diamond, or pick a name.
+
+    Args:
+        fmap: the :class:`rewardviz.expressivity.FormalismMap`; the package's
+            (:func:`rewardviz.expressivity.formalism_map`) when None.
+        show_incomparable: whether to start with incomparable pairs drawn.
 
     Attributes:
         fig: the ``FigureWidget`` of :func:`rewardviz.plots.formalism_map`.
@@ -210,16 +290,20 @@ class FormalismMapExplorer(StaticExport):
         details: the ``HTML`` pane.
         status: an ``HTML`` line for errors raised by a click or a selection.
         widget: the ``VBox``.
+        map: the formalism map drawn.
 
     Example:
         >>> explorer = rv.widgets.FormalismMapExplorer()
         >>> explorer.formalism_picker.value = "ONMR"
         >>> "outer nonlinear" in explorer.details.value
         True
+        >>> explorer.state().formalism
+        'ONMR'
     """
 
     def __init__(self, fmap: FormalismMap | None = None, *, show_incomparable: bool = False):
-        self.map = formalisms() if fmap is None else fmap
+        super().__init__()
+        self.map = expressivity.formalism_map() if fmap is None else fmap
         if not isinstance(self.map, FormalismMap):
             raise TypeError(f"fmap must be a FormalismMap, got {type(self.map).__name__}.")
         self.formalism_picker = ipywidgets.Dropdown(
@@ -229,45 +313,62 @@ class FormalismMapExplorer(StaticExport):
             value=show_incomparable, description="show incomparable pairs"
         )
         self.details = ipywidgets.HTML()
-        self.status = ipywidgets.HTML()
         self.fig = figure_widget()
-        self._draw()
+        self._shown: _MapShown | None = None
+        self._selection: str | int = self.formalism_picker.value
+        self._draw(self._compute())
         self.formalism_picker.observe(lambda change: self.show_formalism(change.new), "value")
-        self.incomparable_toggle.observe(lambda _: self._draw(), "value")
+        self._observe(self.incomparable_toggle)
         self.widget = ipywidgets.VBox(
             [ipywidgets.HBox([self.formalism_picker, self.incomparable_toggle]), self.fig,
              self.details, self.status]
         )  # fmt: skip
-        self.show_formalism(self.formalism_picker.value)
+
+    def state(self) -> FormalismMapExplorerState:
+        """The formalism or relation described, and whether incomparable pairs are drawn."""
+        return self._shown.state
 
     def show_formalism(self, key: str) -> None:
         """Show a formalism's definition, source and relations in :attr:`details`."""
-        self._show(node_text, key)
+        self._select(key)
 
     def show_relation(self, index: int) -> None:
         """Show a relation's justification, status, source and witnesses in :attr:`details`."""
-        self._show(edge_text, int(index))
+        self._select(int(index))
 
-    def _show(self, describe, item) -> None:
-        try:
-            self.details.value = describe(self.map, item)
-        except (KeyError, IndexError, ValueError) as error:
-            self.status.value = error_html(error)
-            return
-        self.status.value = ""
+    def _select(self, selection: str | int) -> None:
+        self._selection = selection
+        self._refresh()
+        # A selection that could not be shown is forgotten: the pane keeps the last one.
+        state = self._shown.state
+        self._selection = state.formalism if state.relation is None else state.relation
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    def _draw(self) -> None:
-        replace_figure(
-            self.fig, formalism_map(self.map, show_incomparable=self.incomparable_toggle.value)
+    def _compute(self) -> _MapShown:
+        selection = self._selection
+        if isinstance(selection, str):
+            details = node_text(self.map, selection)
+            formalism, relation = selection, None
+        else:
+            details = edge_text(self.map, selection)
+            formalism, relation = None, selection
+        show_incomparable = self.incomparable_toggle.value
+        drawn = self._shown is not None and self._shown.state.show_incomparable == show_incomparable
+        return _MapShown(
+            state=FormalismMapExplorerState(formalism, relation, show_incomparable),
+            details=details,
+            figure=None if drawn else formalism_map(self.map, show_incomparable=show_incomparable),
         )
-        for trace in self.fig.data:
-            if trace.mode == "markers+text":
-                trace.on_click(self._clicked_node)
-            elif trace.mode == "markers":
-                trace.on_click(self._clicked_edge)
+
+    def _draw(self, shown: _MapShown) -> None:
+        if shown.figure is not None:
+            replace_figure(self.fig, shown.figure)
+            for trace in self.fig.data:
+                if trace.mode == "markers+text":
+                    trace.on_click(self._clicked_node)
+                elif trace.mode == "markers":
+                    trace.on_click(self._clicked_edge)
+        self.details.value = shown.details
+        self._shown = shown
 
     def _clicked_node(self, trace, points, _selector) -> None:
         if points.point_inds:

@@ -21,7 +21,9 @@ import numpy as np
 from rewardviz import groups as group_analysis
 from rewardviz.groups import GroupRewards
 from rewardviz.plots.groups import advantage_attribution, update_advantage_attribution
-from rewardviz.widgets._common import StaticExport, error_html, figure_widget, weight_sliders
+from rewardviz.widgets._common import Explorer, figure_widget, weight_sliders
+
+__all__ = ["GroupExplorer", "GroupExplorerState"]
 
 _NORMALIZATION_LABELS = {"std": "group std", "batch": "batch std", "mean": "centre only"}
 _NORMALIZATION_TIPS = {
@@ -52,7 +54,15 @@ class GroupExplorerState:
     degenerate_fraction: float
 
 
-class GroupExplorer(StaticExport):
+@dataclasses.dataclass(frozen=True)
+class _Shown:
+    """What the figure and the status line show for one setting of the controls."""
+
+    parts: np.ndarray  # [P, G, K] attribution of every advantage
+    state: GroupExplorerState
+
+
+class GroupExplorer(Explorer):
     """Reweight the rewards of a GRPO log and see each reward's part of one group's advantages.
 
     Args:
@@ -79,6 +89,7 @@ class GroupExplorer(StaticExport):
     def __init__(
         self, group: GroupRewards, *, index: int = 0, scheme: str = "sum_then_normalize"
     ) -> None:
+        super().__init__()
         if not isinstance(group, GroupRewards):
             raise TypeError(f"group must be a rewardviz.GroupRewards, got {type(group).__name__}.")
         if isinstance(index, bool) or not isinstance(index, int | np.integer):
@@ -112,17 +123,14 @@ class GroupExplorer(StaticExport):
         self.eps_slider = ipywidgets.FloatLogSlider(
             value=1e-4, base=10, min=-8, max=0, description="ε", readout_format=".0e", style=style
         )
-        self.status = ipywidgets.HTML(value="")
 
-        self._show_normalisation()
+        self._sync_controls()
         # Compute before building anything on screen: bad settings raise here.
-        parts, degenerate = self._compute()
-        self._degenerate = degenerate
+        shown = self._compute()
         self.fig = figure_widget(
-            advantage_attribution(parts[index], group.names, mask=self._mask[index])
+            advantage_attribution(shown.parts[index], group.names, mask=self._mask[index])
         )
-        self._parts = parts
-        self._draw()
+        self._draw(shown)
         self.widget = ipywidgets.VBox(
             [
                 ipywidgets.HBox(
@@ -142,25 +150,7 @@ class GroupExplorer(StaticExport):
                 self.status,
             ]
         )
-        for control in self._controls():
-            control.observe(self._refresh, names="value")
-
-    def state(self) -> GroupExplorerState:
-        """The settings shown now and the degenerate fraction under them."""
-        return GroupExplorerState(
-            weights={name: slider.value for name, slider in self.weight_sliders.items()},
-            group=self.group_slider.value,
-            scheme=self.scheme_dropdown.value,
-            normalize=self.normalize_toggle.value,
-            eps=self.eps_slider.value,
-            degenerate_fraction=self._degenerate,
-        )
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    def _controls(self):
-        return (
+        self._observe(
             *self.weight_sliders.values(),
             self.group_slider,
             self.scheme_dropdown,
@@ -168,24 +158,33 @@ class GroupExplorer(StaticExport):
             self.eps_slider,
         )
 
-    def _compute(self) -> tuple[np.ndarray, float]:
-        """``[P, G, K]`` attribution and the degenerate fraction for the current settings."""
-        weights = [slider.value for slider in self.weight_sliders.values()]
-        # with_weights only swaps a leaf of the pytree: the kernels see new values only.
-        reweighted = self._group.with_weights(weights)
-        parts = group_analysis.attribution(
-            reweighted,
-            self.scheme_dropdown.value,
-            self.normalize_toggle.value,
-            eps=self.eps_slider.value,
-        )
-        return np.asarray(parts), group_analysis.degenerate_groups(reweighted).fraction
+    def state(self) -> GroupExplorerState:
+        """The settings shown now and the degenerate fraction under them."""
+        return self._shown.state
 
-    def _draw(self) -> None:
-        index = self.group_slider.value
+    def _compute(self) -> _Shown:
+        """``[P, G, K]`` attribution and the settings and degenerate fraction it is for."""
+        weights = {name: slider.value for name, slider in self.weight_sliders.items()}
+        scheme, normalize = self.scheme_dropdown.value, self.normalize_toggle.value
+        eps = self.eps_slider.value
+        # with_weights only swaps a leaf of the pytree: the kernels see new values only.
+        reweighted = self._group.with_weights(list(weights.values()))
+        parts = group_analysis.attribution(reweighted, scheme=scheme, normalize=normalize, eps=eps)
+        state = GroupExplorerState(
+            weights=weights,
+            group=self.group_slider.value,
+            scheme=scheme,
+            normalize=normalize,
+            eps=eps,
+            degenerate_fraction=group_analysis.degenerate_groups(reweighted).fraction,
+        )
+        return _Shown(parts=np.asarray(parts), state=state)
+
+    def _draw(self, shown: _Shown) -> None:
+        index = shown.state.group
         update_advantage_attribution(
             self.fig,
-            self._parts[index],
+            shown.parts[index],
             self._mask[index],
             title=(
                 f"group {index} (prompt {self._group.prompt_ids[index]!r}, step "
@@ -193,19 +192,10 @@ class GroupExplorer(StaticExport):
             ),
         )
         self.status.value = (
-            f"{self._degenerate:.1%} of all groups carry no signal under these weights when "
-            "rewards are summed first (every sample gets the same total reward)."
+            f"{shown.state.degenerate_fraction:.1%} of all groups carry no signal under these "
+            "weights when rewards are summed first (every sample gets the same total reward)."
         )
+        self._shown = shown
 
-    def _show_normalisation(self) -> None:
+    def _sync_controls(self) -> None:
         self.normalize_toggle.disabled = self.scheme_dropdown.value == "normalize_then_sum"
-
-    def _refresh(self, _change=None) -> None:
-        self._show_normalisation()
-        try:
-            parts, degenerate = self._compute()
-        except ValueError as error:
-            self.status.value = error_html(error)
-            return
-        self._parts, self._degenerate = parts, degenerate
-        self._draw()

@@ -20,13 +20,15 @@ import numpy as np
 
 from rewardviz import landscape as landscapes
 from rewardviz.landscape_examples import LandscapeExample
-from rewardviz.plots.landscape import (
+from rewardviz.plots.landscapes import (
     component_maps,
     landscape,
     update_component_maps,
     update_landscape,
 )
-from rewardviz.widgets._common import StaticExport, error_html, figure_widget
+from rewardviz.widgets._common import Explorer, figure_widget
+
+__all__ = ["LandscapeExplorer", "LandscapeExplorerState"]
 
 #: Slider steps: this fraction of the slider's range.
 SLIDER_RESOLUTION = 200
@@ -49,7 +51,16 @@ class LandscapeExplorerState:
     landscape: landscapes.Landscape
 
 
-class LandscapeExplorer(StaticExport):
+@dataclasses.dataclass(frozen=True)
+class _Shown:
+    """What the figures draw for one setting of the controls."""
+
+    state: LandscapeExplorerState
+    points: dict | None  # the overlays of the current state
+    arrows: dict | None
+
+
+class LandscapeExplorer(Explorer):
     """Tune a reward's shape parameters and the fixed part of the state, and watch its landscape.
 
     Two figures, redrawn on every control change:
@@ -116,6 +127,7 @@ class LandscapeExplorer(StaticExport):
         arrows: Callable[[Mapping[str, float]], dict] | None = None,
         quantity: str = "mean",
     ) -> None:
+        super().__init__()
         for name, overlay in (("points", points), ("arrows", arrows)):
             if overlay is not None and not callable(overlay):
                 raise TypeError(
@@ -166,22 +178,28 @@ class LandscapeExplorer(StaticExport):
             for name in coordinate_ranges
         }
         choices = ["mean", "std", *(f"q{level:g}" for level in first.quantile_levels)]
-        choices += [name for name in first.component_names if name not in choices]
+        choices += [name for name in first.names if name not in choices]
         if quantity not in choices:
             raise ValueError(f"quantity must be one of {choices}, got {quantity!r}.")
         self.quantity_dropdown = ipywidgets.Dropdown(
             options=choices, value=quantity, description="show", style=style
         )
-        self.status = ipywidgets.HTML(value="")
 
-        self.landscape = first
         state = self._state_values()
+        self._shown = _Shown(
+            state=LandscapeExplorerState(
+                params=self._param_values(),
+                coordinates=self._coordinate_values(),
+                quantity=quantity,
+                landscape=first,
+            ),
+            points=self._call(points, state),
+            arrows=self._call(arrows, state),
+        )
+        self.landscape = first
         self.fig = figure_widget(
             landscape(
-                first,
-                quantity=quantity,
-                points=self._call(points, state),
-                arrows=self._call(arrows, state),
+                first, quantity=quantity, points=self._shown.points, arrows=self._shown.arrows
             )
         )
         self.figs = {
@@ -203,12 +221,9 @@ class LandscapeExplorer(StaticExport):
                 self.status,
             ]
         )
-        for control in (
-            *self.param_sliders.values(),
-            *self.coordinate_sliders.values(),
-            self.quantity_dropdown,
-        ):
-            control.observe(self._refresh, names="value")
+        self._observe(
+            *self.param_sliders.values(), *self.coordinate_sliders.values(), self.quantity_dropdown
+        )
 
     @classmethod
     def from_example(cls, example: LandscapeExample, **options) -> LandscapeExplorer:
@@ -247,41 +262,49 @@ class LandscapeExplorer(StaticExport):
 
     def state(self) -> LandscapeExplorerState:
         """The parameters, coordinates and quantity shown now, and the landscape drawn."""
-        return LandscapeExplorerState(
-            params={name: slider.value for name, slider in self.param_sliders.items()},
-            coordinates={name: slider.value for name, slider in self.coordinate_sliders.items()},
-            quantity=self.quantity_dropdown.value,
-            landscape=self.landscape,
-        )
+        return self._shown.state
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _param_values(self) -> dict[str, float]:
+        return {name: slider.value for name, slider in self.param_sliders.items()}
+
+    def _coordinate_values(self) -> dict[str, float]:
+        return {name: slider.value for name, slider in self.coordinate_sliders.items()}
 
     def _state_values(self) -> dict[str, float]:
         """The template with the coordinate sliders' values."""
-        state = dict(self._template)
-        state.update({name: slider.value for name, slider in self.coordinate_sliders.items()})
-        return state
+        return {**self._template, **self._coordinate_values()}
 
     @staticmethod
     def _call(overlay, state):
         return None if overlay is None else overlay(state)
 
-    def _refresh(self, _change=None) -> None:
-        state = self._state_values()
-        params = {name: slider.value for name, slider in self.param_sliders.items()} or None
-        try:
-            land = landscapes.evaluate(self._reward_fn, state, params=params, **self._options)
-            points, arrows = self._call(self._points, state), self._call(self._arrows, state)
-        except ValueError as error:
-            self.status.value = error_html(error)
-            return
-        self.status.value = ""
-        self.landscape = land
+    def _compute(self) -> _Shown:
+        """The landscape and overlays for the current control settings."""
+        state, params = self._state_values(), self._param_values()
+        land = landscapes.evaluate(self._reward_fn, state, params=params or None, **self._options)
+        return _Shown(
+            state=LandscapeExplorerState(
+                params=params,
+                coordinates=self._coordinate_values(),
+                quantity=self.quantity_dropdown.value,
+                landscape=land,
+            ),
+            points=self._call(self._points, state),
+            arrows=self._call(self._arrows, state),
+        )
+
+    def _draw(self, shown: _Shown) -> None:
+        land = shown.state.landscape
         update_landscape(
-            self.fig, land, quantity=self.quantity_dropdown.value, points=points, arrows=arrows
+            self.fig,
+            land,
+            quantity=shown.state.quantity,
+            points=shown.points,
+            arrows=shown.arrows,
         )
         update_component_maps(self.figs["components"], land)
+        self.landscape = land
+        self._shown = shown
 
 
 def _default_range(value: float) -> tuple[float, float]:

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rewardviz import _checks, learning
+from rewardviz import _checks, _deprecation, learning
 from rewardviz import distances as reward_distances
 from rewardviz import solve as solvers
 from rewardviz.envs import steps_to_goal
@@ -33,16 +33,23 @@ from rewardviz.plots import (
     update_learning_curves,
     update_shaping_comparison,
 )
+from rewardviz.plots.style import NEGATIVE_COLOUR, POSITIVE_COLOUR
 from rewardviz.rewards import expected_reward
 from rewardviz.shaping import potential_shaping, progress_bonus
-from rewardviz.widgets._common import StaticExport, error_html, figure_widget, one_grid_reward
+from rewardviz.widgets._common import (
+    REPORTED_ERRORS,
+    Explorer,
+    figure_widget,
+    gamma_slider,
+    one_grid_reward,
+)
+
+__all__ = ["ShapingLab", "ShapingLabState"]
 
 #: Potential shapes; the scale slider multiplies them.
 POTENTIALS = ("distance to goal", "random (seeded)", "zero")
 #: How the potential enters the reward.
 MODES = ("potential shaping", "progress bonus")
-#: The discount slider stops here for MDPs without terminal states (γ = 1 needs them).
-CONTINUING_GAMMA_LIMIT = 0.99
 #: Default upper end of the scale slider.
 SCALE_LIMIT = 5.0
 #: Name of the unshaped reward in the learning curves.
@@ -101,7 +108,7 @@ class _Shown:
         }
 
 
-class ShapingLab(StaticExport):
+class ShapingLab(Explorer):
     """Shape a gridworld reward with a potential and see whether the task changed.
 
     Modes:
@@ -131,8 +138,10 @@ class ShapingLab(StaticExport):
         scale: starting scale, ``>= 0``.
         potential: one of :data:`POTENTIALS`.
         mode: one of :data:`MODES`.
-        seed: seed of the random potential and of the learners.
-        learn_seeds: runs per reward when learning.
+        seed: seed of the random potential and of the learners, an integer or a
+            ``jax.random`` key.
+        n_learn_seeds: runs per reward when learning (``learn_seeds=`` is its old
+            spelling, deprecated).
         learn_steps: environment steps per run when learning.
 
     Attributes:
@@ -160,6 +169,7 @@ class ShapingLab(StaticExport):
 
     FIGURES = ("fig", "learning_fig")
 
+    @_deprecation.renamed_keywords(learn_seeds="n_learn_seeds")
     def __init__(
         self,
         mdp: TabularMDP,
@@ -169,10 +179,11 @@ class ShapingLab(StaticExport):
         scale: float = 1.0,
         potential: str = "distance to goal",
         mode: str = "potential shaping",
-        seed: int = 0,
-        learn_seeds: int = 16,
+        seed: int | jax.Array = 0,
+        n_learn_seeds: int = 16,
         learn_steps: int = 5000,
     ) -> None:
+        super().__init__()
         reward = one_grid_reward("ShapingLab", mdp, reward)
         has_terminal = bool(np.asarray(mdp.terminal).any())
         potentials = POTENTIALS if has_terminal else POTENTIALS[1:]
@@ -181,27 +192,22 @@ class ShapingLab(StaticExport):
             raise ValueError(f"potential must be one of {potentials}{reason}, got {potential!r}.")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}.")
-        gamma_limit = 1.0 if has_terminal else CONTINUING_GAMMA_LIMIT
-        gamma = float(mdp.gamma) if gamma is None else gamma
-        gamma = _checks.in_range(
-            "gamma",
-            gamma,
-            0.0,
-            max(gamma_limit, float(mdp.gamma)),
-            hint="γ = 1 needs terminal states.",
-        )
+        self.gamma_slider = gamma_slider(gamma, mdp)
         scale = _checks.in_range("scale", scale, 0.0, np.inf, hint="Use a non-negative scale.")
 
         self._mdp = mdp
         self._reward = reward
-        self._seed = int(seed)
-        self._learn_seeds = learning._positive_int("learn_seeds", learn_seeds, "runs per reward")
-        self._learn_steps = learning._positive_int("learn_steps", learn_steps, "steps per run")
+        self._seed = seed
+        self._n_learn_seeds = _checks.positive_int(
+            "n_learn_seeds", n_learn_seeds, "runs per reward"
+        )
+        self._learn_steps = _checks.positive_int("learn_steps", learn_steps, "steps per run")
         self.learning_result: learning.LearningComparison | None = None
         # Shapes of the potentials at scale 1, fixed for the lab's lifetime; in the MDP's
         # dtype so that a new scale changes values only, never dtypes or compiled kernels.
+        rng = np.random.default_rng(_checks.seed_int("seed", seed))
         shapes = {
-            "random (seeded)": np.random.default_rng(seed).standard_normal(mdp.n_states),
+            "random (seeded)": rng.standard_normal(mdp.n_states),
             "zero": np.zeros(mdp.n_states),
         }
         if has_terminal:
@@ -210,15 +216,6 @@ class ShapingLab(StaticExport):
             name: jnp.asarray(shape, dtype=mdp.dtype) for name, shape in shapes.items()
         }
 
-        self.gamma_slider = ipywidgets.FloatSlider(
-            value=gamma,
-            min=0.0,
-            max=max(gamma_limit, gamma),
-            step=0.01,
-            description="γ (discount)",
-            readout_format=".2f",
-            style={"description_width": "initial"},
-        )
         self.scale_slider = ipywidgets.FloatSlider(
             value=scale,
             min=0.0,
@@ -240,12 +237,11 @@ class ShapingLab(StaticExport):
             ],
         )
         self.readout = ipywidgets.HTML(value="")
-        self.status = ipywidgets.HTML(value="")
         self.learn_button = ipywidgets.Button(
             description="learn",
             icon="play",
             tooltip=(
-                f"train {self._learn_seeds} seeds x {self._learn_steps} steps on the original "
+                f"train {self._n_learn_seeds} seeds x {self._learn_steps} steps on the original "
                 "and the shaped reward; score both on the original"
             ),
         )
@@ -257,7 +253,7 @@ class ShapingLab(StaticExport):
         # Compute before building anything on screen: bad settings raise here.
         shown = self._compute()
         self.fig = figure_widget(shaping_comparison(self._mdp, **shown.figure_arguments()))
-        self._show(shown)
+        self._show_numbers(shown)
         self.widget = ipywidgets.VBox(
             [
                 ipywidgets.HBox([self.gamma_slider, self.scale_slider, self.potential_dropdown]),
@@ -270,27 +266,23 @@ class ShapingLab(StaticExport):
             ]
         )
         self.learn_button.on_click(self._learn_clicked)
-        for control in (
-            self.gamma_slider,
-            self.scale_slider,
-            self.potential_dropdown,
-            self.mode_buttons,
-        ):
-            control.observe(self._refresh, names="value")
+        self._observe(
+            self.gamma_slider, self.scale_slider, self.potential_dropdown, self.mode_buttons
+        )
 
     def state(self) -> ShapingLabState:
         """EPIC, STARC, regret and whether the optimal policy is unchanged, as shown."""
-        return self._state
+        return self._shown.state
 
     def shaped_reward(self) -> jax.Array:
         """The shaped reward ``[S, A, S']`` for the current settings, as shown."""
-        return self._shaped
+        return self._shown.shaped
 
     def learn(self) -> learning.LearningComparison:
         """Train learners on the original and the current shaped reward; draw their curves.
 
         Runs :func:`rewardviz.learning.compare_rewards` with the lab's γ, the selected
-        learner, ``learn_seeds`` seeds and ``learn_steps`` steps, both rewards scored on
+        learner, ``n_learn_seeds`` seeds and ``learn_steps`` steps, both rewards scored on
         the original one, and redraws :attr:`learning_fig` in place. The figure keeps the
         settings it was computed for in its title until the next call.
 
@@ -304,14 +296,14 @@ class ShapingLab(StaticExport):
         result = learning.compare_rewards(
             mdp,
             self._reward,
-            {ORIGINAL_NAME: self._reward, shaped_name: self._shaped},
+            {ORIGINAL_NAME: self._reward, shaped_name: self._shown.shaped},
             learner=self.learner_dropdown.value,
-            seeds=self._learn_seeds,
+            n_seeds=self._n_learn_seeds,
             steps=self._learn_steps,
             seed=self._seed,
         )
         title = (
-            f"{self.learner_dropdown.value}, {self._learn_seeds} seeds: "
+            f"{self.learner_dropdown.value}, {self._n_learn_seeds} seeds: "
             f"{self.mode_buttons.value}, Φ = {self.potential_dropdown.value}, "
             f"scale = {self.scale_slider.value:.2f}, γ = {self.gamma_slider.value:.2f}"
         )
@@ -327,13 +319,10 @@ class ShapingLab(StaticExport):
     def _learn_clicked(self, _button=None) -> None:
         try:
             self.learn()
-        except (solvers.ConvergenceError, ValueError) as error:
-            self.status.value = error_html(error)
+        except REPORTED_ERRORS as error:
+            self._report(error)
             return
         self.status.value = ""
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
     def _compute(self) -> _Shown:
         """Everything the figure and the readout show for the current control settings."""
@@ -380,14 +369,18 @@ class ShapingLab(StaticExport):
             ),
         )
 
-    def _show(self, shown: _Shown) -> None:
+    def _draw(self, shown: _Shown) -> None:
+        update_shaping_comparison(self.fig, self._mdp, **shown.figure_arguments())
+        self._show_numbers(shown)
+
+    def _show_numbers(self, shown: _Shown) -> None:
         """Keep ``shown`` as the current result and write its numbers in the readout."""
-        self._shaped, self._state = shown.shaped, shown.state
+        self._shown = shown
         state = shown.state
         verdict = (
-            '<span style="color: #009E73">yes</span>'
+            f'<span style="color: {POSITIVE_COLOUR}">yes</span>'
             if state.policy_unchanged
-            else '<span style="color: #D55E00">no</span>'
+            else f'<span style="color: {NEGATIVE_COLOUR}">no</span>'
         )
         rows = [
             ("EPIC distance", f"{state.epic:.4f}"),
@@ -400,13 +393,3 @@ class ShapingLab(StaticExport):
             for name, value in rows
         )
         self.readout.value = f"<table>{cells}</table>"
-
-    def _refresh(self, _change=None) -> None:
-        try:
-            shown = self._compute()
-        except (solvers.ConvergenceError, ValueError) as error:
-            self.status.value = error_html(error)
-            return
-        self.status.value = ""
-        update_shaping_comparison(self.fig, self._mdp, **shown.figure_arguments())
-        self._show(shown)

@@ -27,14 +27,21 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from rewardviz import _checks, _deprecation
 from rewardviz.landscape import Landscape, RewardDistribution
-from rewardviz.plots.decompose import TOTAL_COLOUR, _batch, _colour
-from rewardviz.plots.distances import OKABE_ITO
-from rewardviz.plots.gridworld import heatmap_cells
+from rewardviz.plots import _common, _grid, style
 
-#: Colour of the gradient arrows and of the velocity arrows drawn over a landscape.
-GRADIENT_COLOUR = "#222222"
-VELOCITY_COLOUR = "#D55E00"
+__all__ = [
+    "component_distributions",
+    "component_maps",
+    "dominance_map",
+    "landscape",
+    "landscape_matplotlib",
+    "update_component_maps",
+    "update_dominance_map",
+    "update_landscape",
+]
+
 #: Arrow-head barbs: length relative to the arrow and angle from the shaft.
 HEAD_FRACTION, HEAD_ANGLE = 0.3, math.radians(25)
 #: Default number of gradient arrows along each axis.
@@ -87,7 +94,7 @@ def landscape(
         ...                             arrows=field.arrows(field.template))
     """
     _require_landscape(land)
-    arrows_per_axis = _checked_count("arrows_per_axis", arrows_per_axis)
+    arrows_per_axis = _checks.positive_int("arrows_per_axis", arrows_per_axis)
     figure = go.Figure(
         [
             go.Contour(
@@ -103,7 +110,7 @@ def landscape(
             go.Scatter(
                 name=_GRADIENT_TRACE,
                 mode="lines",
-                line={"color": GRADIENT_COLOUR, "width": 1.2},
+                line={"color": style.GRADIENT_COLOUR, "width": 1.2},
                 hoverinfo="skip",
                 showlegend=False,
             ),
@@ -118,7 +125,7 @@ def landscape(
             go.Scatter(
                 name=_ARROWS_TRACE,
                 mode="lines",
-                line={"color": VELOCITY_COLOUR, "width": 2.5},
+                line={"color": style.VELOCITY_COLOUR, "width": 2.5},
                 hoverinfo="skip",
                 showlegend=False,
             ),
@@ -167,7 +174,7 @@ def update_landscape(
     point_labels, point_x, point_y = _checked_points(points)
     arrow_x, arrow_y = _velocity_arrows(arrows, x, y)
     diverging = values.min() < 0 < values.max()
-    with _batch(figure):
+    with _common.batch(figure):
         contour = traces[_MAP_TRACE]
         contour.x, contour.y, contour.z = x, y, _cells(values)
         contour.colorscale = "RdBu" if diverging else "Viridis"
@@ -176,7 +183,7 @@ def update_landscape(
         traces[_GRADIENT_TRACE].x, traces[_GRADIENT_TRACE].y = gradient_x, gradient_y
         scatter = traces[_POINTS_TRACE]
         scatter.x, scatter.y, scatter.text = point_x, point_y, point_labels
-        scatter.marker.color = [OKABE_ITO[k % len(OKABE_ITO)] for k in range(len(point_labels))]
+        scatter.marker.color = [_common.palette_colour(k) for k in range(len(point_labels))]
         traces[_ARROWS_TRACE].x, traces[_ARROWS_TRACE].y = arrow_x, arrow_y
         figure.layout.xaxis.range = [x[0], x[-1]]
         figure.layout.yaxis.range = [y[0], y[-1]]
@@ -191,7 +198,7 @@ def component_maps(land: Landscape, *, columns: int = 3, title: str | None = Non
     so a term's size and sign compare across panels at a glance.
 
     Args:
-        land: the landscape; its ``components`` ``[K, ny, nx]`` are drawn.
+        land: the landscape; its ``components`` ``[ny, nx, K]`` are drawn.
         columns: panels per row.
         title: figure title.
 
@@ -203,8 +210,8 @@ def component_maps(land: Landscape, *, columns: int = 3, title: str | None = Non
         >>> figure = rv.plots.component_maps(field.evaluate(resolution=48))
     """
     _require_landscape(land)
-    columns = _checked_count("columns", columns)
-    names = list(land.component_names)
+    columns = _checks.positive_int("columns", columns)
+    names = list(land.names)
     columns = min(columns, len(names))
     rows = math.ceil(len(names) / columns)
     figure = make_subplots(
@@ -239,21 +246,21 @@ def component_maps(land: Landscape, *, columns: int = 3, title: str | None = Non
 
 
 def update_component_maps(
-    figure: go.Figure, land: Landscape, title: str | None = None
+    figure: go.Figure, land: Landscape, *, title: str | None = None
 ) -> go.Figure:
     """Redraw a figure made by :func:`component_maps` in place (same components)."""
     _require_landscape(land)
     meta = figure.layout.meta
-    if not isinstance(meta, Mapping) or list(meta.get("names", [])) != list(land.component_names):
+    if not isinstance(meta, Mapping) or list(meta.get("names", [])) != list(land.names):
         raise ValueError(
             "figure was not built by rewardviz.plots.component_maps for these components "
-            f"({list(land.component_names)}); build it with that."
+            f"({list(land.names)}); build it with that."
         )
-    components = np.asarray(land.components, dtype=float)
+    components = np.moveaxis(np.asarray(land.components, dtype=float), -1, 0)  # [K, ny, nx]
     x, y = np.asarray(land.x_values, dtype=float), np.asarray(land.y_values, dtype=float)
     low, high = float(components.min()), float(components.max())
     diverging = low < 0 < high
-    with _batch(figure):
+    with _common.batch(figure):
         for trace, values in zip(figure.data, components, strict=True):
             trace.x, trace.y, trace.z = x, y, _cells(values)
         figure.layout.coloraxis.colorscale = "RdBu" if diverging else "Viridis"
@@ -271,12 +278,12 @@ def dominance_map(land: Landscape, *, title: str | None = None) -> go.Figure:
         >>> figure = rv.plots.dominance_map(field.evaluate(resolution=48))
     """
     _require_landscape(land)
-    names = list(land.component_names)
+    names = list(land.names)
     count = len(names)
     # A stepped colour scale: component k owns the band [k, k + 1] / count.
     scale = []
     for k in range(count):
-        colour = _colour(k)
+        colour = _common.component_colour(k)
         scale += [[k / count, colour], [(k + 1) / count, colour]]
     figure = go.Figure(
         go.Heatmap(
@@ -300,19 +307,21 @@ def dominance_map(land: Landscape, *, title: str | None = None) -> go.Figure:
     return update_dominance_map(figure, land, title=title)
 
 
-def update_dominance_map(figure: go.Figure, land: Landscape, title: str | None = None) -> go.Figure:
+def update_dominance_map(
+    figure: go.Figure, land: Landscape, *, title: str | None = None
+) -> go.Figure:
     """Redraw a figure made by :func:`dominance_map` in place (same components)."""
     _require_landscape(land)
     traces = [trace for trace in figure.data if trace.name == _DOMINANT_TRACE]
     meta = figure.layout.meta
-    if len(traces) != 1 or list(meta["names"]) != list(land.component_names):
+    if len(traces) != 1 or list(meta["names"]) != list(land.names):
         raise ValueError(
             "figure was not built by rewardviz.plots.dominance_map for these components; "
             "build it with that."
         )
     dominant = np.asarray(land.dominant)
-    names = np.asarray(land.component_names, dtype=object)
-    with _batch(figure):
+    names = np.asarray(land.names, dtype=object)
+    with _common.batch(figure):
         trace = traces[0]
         trace.x, trace.y = np.asarray(land.x_values), np.asarray(land.y_values)
         trace.z = dominant.tolist()
@@ -337,10 +346,10 @@ def component_distributions(sampled: RewardDistribution, *, title: str | None = 
             f"rv.landscape.distribution), got {type(sampled).__name__}."
         )
     columns = np.column_stack([np.asarray(sampled.components), np.asarray(sampled.total)])
-    names = [*sampled.component_names, "total"]
+    names = [*sampled.names, "total"]
     figure = go.Figure()
     for k, name in enumerate(names):
-        colour = TOTAL_COLOUR if k == len(names) - 1 else _colour(k)
+        colour = style.TOTAL_COLOUR if k == len(names) - 1 else _common.component_colour(k)
         figure.add_trace(
             go.Violin(
                 y=columns[:, k],
@@ -393,7 +402,7 @@ def landscape_matplotlib(
     from matplotlib.colors import TwoSlopeNorm
 
     _require_landscape(land)
-    arrows_per_axis = _checked_count("arrows_per_axis", arrows_per_axis)
+    arrows_per_axis = _checks.positive_int("arrows_per_axis", arrows_per_axis)
     values, label = _quantity(land, quantity)
     point_labels, point_x, point_y = _checked_points(points)
     arrow_x, arrow_y = _velocity_arrows(
@@ -410,11 +419,11 @@ def landscape_matplotlib(
     ax.figure.colorbar(filled, ax=ax, label=label)
     if gradient:
         gradient_x, gradient_y = _gradient_arrows(land, arrows_per_axis)
-        ax.plot(gradient_x, gradient_y, color=GRADIENT_COLOUR, linewidth=0.8)
+        ax.plot(gradient_x, gradient_y, color=style.GRADIENT_COLOUR, linewidth=0.8)
     if arrow_x:
-        ax.plot(arrow_x, arrow_y, color=VELOCITY_COLOUR, linewidth=2)
+        ax.plot(arrow_x, arrow_y, color=style.VELOCITY_COLOUR, linewidth=2)
     for k, (name, px, py) in enumerate(zip(point_labels, point_x, point_y, strict=True)):
-        ax.scatter([px], [py], color=OKABE_ITO[k % len(OKABE_ITO)], edgecolor="white", zorder=3)
+        ax.scatter([px], [py], color=_common.palette_colour(k), edgecolor="white", zorder=3)
         ax.annotate(name, (px, py), textcoords="offset points", xytext=(0, 6), ha="center")
     ax.set_xlim(x[0], x[-1])
     ax.set_ylim(y[0], y[-1])
@@ -436,22 +445,16 @@ def _require_landscape(land) -> None:
         )
 
 
-def _checked_count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
-    return int(value)
-
-
 def _quantity(land: Landscape, quantity: str) -> tuple[np.ndarray, str]:
     """The ``[ny, nx]`` map called ``quantity`` and its colour-bar label."""
     if quantity in ("mean", "std", "standard_error"):
         return np.asarray(getattr(land, quantity), dtype=float), quantity.replace("_", " ")
-    if quantity in land.component_names:
+    if quantity in land.names:
         return np.asarray(land.component(quantity), dtype=float), quantity
     levels = {f"q{level:g}": q for q, level in enumerate(land.quantile_levels)}
     if quantity in levels:
         return np.asarray(land.quantiles[levels[quantity]], dtype=float), quantity
-    choices = ["mean", "std", "standard_error", *levels, *land.component_names]
+    choices = ["mean", "std", "standard_error", *levels, *land.names]
     raise ValueError(f"quantity must be one of {choices}, got {quantity!r}.")
 
 
@@ -466,8 +469,8 @@ def _default_title(land: Landscape, label: str) -> str:
 
 def _cells(values: np.ndarray):
     """``values`` for a heatmap or contour: the array itself (sent as a binary buffer, fast)
-    when finite, else :func:`rewardviz.plots.gridworld.heatmap_cells` (NaN is not JSON)."""
-    return values if np.isfinite(values).all() else heatmap_cells(values)
+    when finite, else :func:`rewardviz.plots._grid.heatmap_cells` (NaN is not JSON)."""
+    return values if np.isfinite(values).all() else _grid.heatmap_cells(values)
 
 
 def _arrow_polylines(tails, vectors, widths) -> tuple[list, list]:
@@ -556,3 +559,13 @@ def _velocity_arrows(arrows, x: np.ndarray, y: np.ndarray) -> tuple[list, list]:
         tails.append(tuple(array[0]))
         vectors.append(tuple(array[1]))
     return _arrow_polylines(tails, vectors, (float(x[-1] - x[0]), float(y[-1] - y[0])))
+
+
+# Names that moved to rewardviz.plots.style keep working for one release.
+__getattr__ = _deprecation.module_getattr(
+    __name__,
+    {
+        "GRADIENT_COLOUR": "rewardviz.plots.style.GRADIENT_COLOUR",
+        "VELOCITY_COLOUR": "rewardviz.plots.style.VELOCITY_COLOUR",
+    },
+)

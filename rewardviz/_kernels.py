@@ -1,0 +1,274 @@
+"""Solver building blocks shared by solve, distances, learning and experiments.
+
+Pure JAX functions on validated arrays: expected rewards, Bellman backups, exact policy
+evaluation, greedy policies with explicit ties, policy iteration on deterministic
+policies, the normalisation of regret, and the random-environment generator. Public
+functions (in :mod:`rewardviz.solve`, :mod:`rewardviz.distances`, ...) validate their
+inputs and then call these; nothing here checks arguments (except
+:func:`check_terminates`, the one check that needs the dynamics) or draws anything.
+
+Conventions of :mod:`rewardviz.solve`: terminal states are absorbing with value 0, so
+every kernel works on the *continuing* transitions (neither from nor into a terminal
+state) and on expected rewards that are 0 in terminal states.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+#: Full-precision matrix products: reduced-precision (TF32/bf16) GPU matmuls would move
+#: values and distances by ~1e-3.
+HIGHEST = jax.lax.Precision.HIGHEST
+
+
+def traced(*trees) -> bool:
+    """Whether any leaf of ``trees`` is a tracer (called under the caller's jit/vmap)."""
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(trees))
+
+
+def zero_tolerance(*dtypes) -> float:
+    """Relative size below which a canonical reward or a return span counts as zero.
+
+    Canonicalising pure shaping leaves rounding noise of a few hundred ulps of the least
+    precise input (a float32 reward is only float32-exact shaping on a float64 MDP), so
+    the bound is 1000 machine epsilons of the least precise of ``dtypes``.
+    """
+    return 1e3 * max(float(jnp.finfo(dtype).eps) for dtype in dtypes)
+
+
+# ---------------------------------------------------------------------------
+# Expected rewards, backups and policy evaluation.
+
+
+def expected_reward(transitions: jax.Array, reward: jax.Array) -> jax.Array:
+    """``r(s, a) = Σ_s' T(s'|s, a) R(s, a, s')``: ``[S, A, S']``, ``[..., S, A, S']`` -> ``[..., S, A]``."""
+    # A multiply-and-sum, not einsum: XLA:CPU lowers this batched contraction to a
+    # dot_general about 10x slower than the fused elementwise form, and the elementwise
+    # form is exact float arithmetic on every backend (no reduced-precision matmul).
+    return jnp.sum(transitions * reward, axis=-1)
+
+
+def live_dynamics(mdp, reward: jax.Array):
+    """Continuing transitions ``[S, A, S']``, expected rewards ``[..., S, A]`` (0 in terminal
+    states) and ``γ``, all in the common float type of the MDP and the reward."""
+    dtype = jnp.result_type(mdp.transitions, reward)
+    live = ~mdp.terminal
+    transitions = mdp.transitions.astype(dtype)
+    continuing = transitions * live[:, None, None] * live[None, None, :]
+    expected = jnp.where(live[:, None], expected_reward(transitions, reward.astype(dtype)), 0)
+    return continuing, expected, mdp.gamma.astype(dtype)
+
+
+def backup(continuing, gamma, expected, values):
+    """``Q(s, a) = r(s, a) + γ Σ_s' T(s'|s, a) V(s')`` over continuing transitions, ``[..., S, A]``."""
+    return expected + gamma * jnp.einsum("sat,...t->...sa", continuing, values, precision=HIGHEST)
+
+
+@jax.jit
+def greedy(q, tie_tolerance):
+    """Uniform over the actions within ``tie_tolerance·max(1, max|Q|)`` of the best, ``[..., S, A]``."""
+    best = jnp.max(q, axis=-1, keepdims=True)
+    scale = jnp.maximum(1, jnp.max(jnp.abs(q), axis=(-2, -1), keepdims=True))
+    ties = (q >= best - tie_tolerance * scale).astype(q.dtype)
+    return ties / jnp.sum(ties, axis=-1, keepdims=True)
+
+
+def continuation(mdp, policy, dtype):
+    """``I − γ P_π`` (``[..., S, S]``) over continuing (non-terminal) transitions."""
+    live = ~mdp.terminal
+    continuing = mdp.transitions.astype(dtype) * live[:, None, None] * live[None, None, :]
+    next_state = jnp.einsum("...sa,sat->...st", policy.astype(dtype), continuing, precision=HIGHEST)
+    return jnp.eye(mdp.n_states, dtype=dtype) - mdp.gamma.astype(dtype) * next_state
+
+
+def _policy_system(mdp, reward, policy):
+    """``I − γ P_π`` (``[..., S, S]``) and ``r_π(s) = Σ_a π(a|s) r(s, a)`` (``[..., S]``)."""
+    _, expected, _ = live_dynamics(mdp, reward)
+    system = continuation(mdp, policy, expected.dtype)
+    return system, jnp.sum(policy.astype(expected.dtype) * expected, axis=-1)
+
+
+@jax.jit
+def policy_evaluation(mdp, reward, policy):
+    """``V^π`` ``[..., S]`` by solving ``(I − γP_π)V = r_π`` (LAPACK, partial pivoting)."""
+    system, policy_reward = _policy_system(mdp, reward, policy)
+    n_states = mdp.n_states
+    if policy.ndim == 2:
+        # One policy, many rewards: one factorisation, the rewards as right-hand sides.
+        columns = policy_reward.reshape(-1, n_states).T
+        return jnp.linalg.solve(system, columns).T.reshape(policy_reward.shape)
+    batch = policy_reward.shape[:-1]
+    system = jnp.broadcast_to(system, (*batch, n_states, n_states))
+    return jnp.linalg.solve(system, policy_reward[..., None])[..., 0]
+
+
+def check_terminates(mdp, policy: jax.Array) -> None:
+    """With γ = 1, raise ``ValueError`` unless every state reaches a terminal state under ``policy``."""
+    if traced(mdp, policy) or float(mdp.gamma) < 1.0:
+        return
+    stuck = _never_terminating(
+        np.asarray(mdp.transitions), np.asarray(mdp.terminal), np.asarray(policy)
+    )
+    if stuck.any():
+        where = tuple(int(i) for i in np.argwhere(stuck)[0])
+        raise ValueError(
+            f"with gamma = 1 the policy must reach a terminal state from every state, but "
+            f"from state {where[-1]} (policy index {where[:-1]}) it never does "
+            f"({int(stuck.sum())} such states); its return would be an infinite sum. "
+            "Use gamma < 1 or a policy that terminates."
+        )
+
+
+def _never_terminating(transitions, terminal, policy) -> np.ndarray:
+    """States (``[..., S]``) from which no terminal state is reachable under ``policy``.
+
+    Reachability by repeated squaring of the one-step support graph: ⌈log2 S⌉ boolean
+    matrix products instead of a breadth-first search per state.
+    """
+    n_states = terminal.shape[0]
+    step = np.einsum("...sa,sat->...st", policy, transitions) > 0
+    step[..., terminal, :] = False
+    reach = step | np.eye(n_states, dtype=bool)
+    for _ in range(int(np.ceil(np.log2(max(n_states, 2))))):
+        reach = (reach.astype(np.float32) @ reach.astype(np.float32)) > 0
+    return ~(reach & terminal).any(axis=-1)
+
+
+# ---------------------------------------------------------------------------
+# Policy iteration on deterministic policies (γ < 1).
+
+
+def dominant_solve(system, rhs):
+    """``x`` with ``system·x = rhs`` (``[..., S, S]``, ``[..., S]``) by Gauss–Jordan elimination.
+
+    ``I − γP_π`` with ``γ < 1`` is strictly diagonally dominant by rows, so elimination
+    without pivoting is stable (Golub & Van Loan, Matrix Computations, §3.4.10). Written
+    with array operations rather than :func:`jax.numpy.linalg.solve`: XLA:CPU (jaxlib
+    0.10) intermittently deadlocks running many batched LAPACK solves under ``vmap``.
+    """
+    augmented = jnp.concatenate([system, rhs[..., None]], axis=-1)  # [..., S, S + 1]
+    rows = jnp.arange(system.shape[-1])
+
+    def eliminate(k, a):
+        pivot = jax.lax.dynamic_index_in_dim(a, k, axis=-2, keepdims=False)  # row k
+        pivot = pivot / jax.lax.dynamic_index_in_dim(pivot, k, axis=-1)
+        column = jax.lax.dynamic_index_in_dim(a, k, axis=-1)  # [..., S, 1]
+        return jnp.where(
+            (rows == k)[:, None], pivot[..., None, :], a - column * pivot[..., None, :]
+        )
+
+    # A loop, not unrolled: the same speed here and a fraction of the compilation time.
+    return jax.lax.fori_loop(0, system.shape[-1], eliminate, augmented)[..., -1]
+
+
+def deterministic_values(mdp, expected, actions):
+    """``V^π`` ``[..., S]`` and ``Q^π`` ``[..., S, A]`` of deterministic ``actions`` ``[..., S]``.
+
+    ``expected`` ``[..., S, A]`` is 0 in terminal states. Gathers and plain matrix
+    products instead of the batched contractions of :func:`policy_evaluation`, which
+    XLA:CPU runs several times slower under ``vmap``.
+    """
+    dtype = expected.dtype
+    n_states = mdp.n_states
+    live = ~mdp.terminal
+    continuing = mdp.transitions.astype(dtype) * live[:, None, None] * live[None, None, :]
+    chosen = continuing[jnp.arange(n_states), actions]  # T(·|s, π(s)), [..., S, S]
+    system = jnp.eye(n_states, dtype=dtype) - mdp.gamma.astype(dtype) * chosen  # [..., S, S]
+    policy_reward = jnp.take_along_axis(expected, actions[..., None], axis=-1)[..., 0]
+    values = dominant_solve(system, policy_reward)
+    following = jnp.matmul(values, continuing.reshape(-1, n_states).T, precision=HIGHEST)
+    q = expected + mdp.gamma.astype(dtype) * following.reshape(expected.shape)
+    return values, q
+
+
+def improve(mdp, expected, actions):
+    """One policy-iteration step: new actions ``[..., S]`` and whether any changed.
+
+    A state switches action only where another is better by more than rounding (64 ulps
+    of ``max|Q|`` of its table), so values rise strictly and the iteration ends.
+    """
+    _, q = deterministic_values(mdp, expected, actions)
+    current = jnp.take_along_axis(q, actions[..., None], axis=-1)[..., 0]
+    scale = jnp.maximum(1, jnp.max(jnp.abs(q), axis=(-2, -1), keepdims=True))[..., 0]
+    better = jnp.max(q, axis=-1) > current + 64 * jnp.finfo(q.dtype).eps * scale
+    return jnp.where(better, jnp.argmax(q, axis=-1), actions), jnp.any(better)
+
+
+def policy_iteration(mdp, expected, actions, max_iterations: int):
+    """Howard's policy iteration (1960) from ``actions`` ``[..., S]`` on ``expected`` ``[..., S, A]``.
+
+    Exact evaluation (:func:`deterministic_values`) and greedy improvement
+    (:func:`improve`) until no action changes, for the whole batch at once. Returns the
+    final actions, the number of improvement steps and whether the policies settled
+    within ``max_iterations`` steps.
+    """
+
+    def step(carry):
+        count, actions, _ = carry
+        actions, changed = improve(mdp, expected, actions)
+        return count + 1, actions, changed
+
+    start = (jnp.asarray(0), actions, jnp.asarray(True))
+    count, actions, changed = jax.lax.while_loop(
+        lambda carry: carry[2] & (carry[0] < max_iterations), step, start
+    )
+    return actions, count, ~changed
+
+
+def stochastic_values(mdp, policy, expected):
+    """``V^π`` ``[..., S]`` of stochastic policies ``[..., S, A]`` on expected rewards ``[..., S, A]``."""
+    system = continuation(mdp, policy, expected.dtype)
+    policy_reward = jnp.sum(policy * expected, axis=-1)
+    return dominant_solve(system, policy_reward)
+
+
+# ---------------------------------------------------------------------------
+# Regret.
+
+
+def start_value(mdp, values):
+    """``J = Σ_s initial(s) V(s)`` over the last axis of ``values``."""
+    start = mdp.initial.astype(values.dtype)
+    return jnp.einsum("s,...s->...", start, values, precision=HIGHEST)
+
+
+def normalised_regret(best, worst, achieved):
+    """``(best − achieved)/(best − worst)`` clipped to [0, 1]; 0 when all policies tie.
+
+    Skalse et al. (ICLR 2024): regret normalised by the range of returns. "All policies
+    tie" means a span within :func:`zero_tolerance` of the returns' size.
+    """
+    span = best - worst
+    flat = span <= zero_tolerance(span.dtype) * jnp.maximum(jnp.abs(best), jnp.abs(worst))
+    return jnp.where(flat, 0, jnp.clip((best - achieved) / jnp.where(flat, 1, span), 0, 1))
+
+
+# ---------------------------------------------------------------------------
+# Random environments.
+
+
+@partial(jax.jit, static_argnames=("shape", "n_successors", "dtype"))
+def random_dynamics(key, concentration, shape, n_successors, dtype=None):
+    """Dirichlet kernels on ``n_successors`` random successors, and standard normal rewards.
+
+    Each ``(s, a)`` row of the ``shape = (S, A, S')`` kernel is supported on
+    ``n_successors`` states chosen uniformly (all when None), with
+    Dirichlet(``concentration``) probabilities drawn as normalised gamma variates.
+    ``dtype`` (default: JAX's default float) is the precision of the draws.
+    """
+    dtype = jnp.result_type(float) if dtype is None else dtype
+    support_key, weight_key, reward_key = jax.random.split(key, 3)
+    weights = jax.random.gamma(weight_key, concentration, shape, dtype)
+    support = jnp.ones(shape, bool)
+    if n_successors is not None:
+        noise = jax.random.uniform(support_key, shape, dtype)
+        cutoff = jnp.sort(noise, axis=-1)[..., -int(n_successors)][..., None]
+        support = noise >= cutoff
+    weights = jnp.where(support, weights, 0.0)
+    # A row whose gamma draws all underflow (tiny concentration) becomes uniform on its support.
+    weights = jnp.where(weights.sum(-1, keepdims=True) > 0, weights, support)
+    return weights / weights.sum(-1, keepdims=True), jax.random.normal(reward_key, shape, dtype)
