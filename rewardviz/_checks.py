@@ -154,3 +154,18 @@ def seed_int(name: str, seed) -> int:
             )
         return int(seed)
     return int(jax.random.randint(key(name, seed), (), 0, np.iinfo(np.int32).max))
+
+
+def positive_number(name: str, value, meaning: str = "") -> float:
+    """``value`` as a ``float`` if it is a finite number ``> 0``, else a ``ValueError``.
+
+    ``meaning`` says what the number is, for the message (``"Adam's step size"``).
+    """
+    what = f" ({meaning})" if meaning else ""
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name}{what} must be a number > 0, got {value!r}.") from error
+    if not np.isfinite(number) or number <= 0:
+        raise ValueError(f"{name}{what} must be a finite number > 0, got {value!r}.")
+    return number

@@ -27,12 +27,16 @@ from rewardviz.mdp import TabularMDP
 
 __all__ = [
     "Feedback",
+    "check_advantage_reward",
     "check_certificate",
+    "check_goal_avoiding_shift",
+    "check_indistinguishable",
     "check_potential_based",
     "check_realisable_soap",
     "check_regret",
     "check_reward_machine",
     "check_same_task",
+    "check_segment_regret",
     "check_shaped_reward",
     "check_value_potential",
 ]
@@ -303,3 +307,211 @@ def check_reward_machine(answer: str, traces: dict) -> Feedback:
                 f"on {description} your machine pays {total:g}, the task pays {expected:g}."
             )
     return _right("your machine pays the task's reward on every test trace.")
+
+
+# ---------------------------------------------------------------------------
+# Sheet 4: reward learning from preferences.
+
+
+def _optimal_advantage(mdp: TabularMDP, reward) -> np.ndarray:
+    """``A*(s, a) = Q*(s, a) − V*(s)``, ``[S, A]``; 0 in terminal states, where nothing follows."""
+    result = solve.value_iteration(mdp, reward)
+    q = np.asarray(result.q_values, np.float64)
+    values = np.asarray(result.values, np.float64)
+    return np.where(np.asarray(mdp.terminal)[:, None], 0.0, q - values[:, None])
+
+
+def _segments(mdp: TabularMDP, states, actions, mask):
+    """Integer states ``[..., k + 1]``, actions ``[..., k]`` and a boolean mask ``[..., k]``."""
+    states, actions = np.asarray(states, np.int64), np.asarray(actions, np.int64)
+    if states.shape[:-1] != actions.shape[:-1] or states.shape[-1] != actions.shape[-1] + 1:
+        raise ValueError(
+            f"states [..., k + 1] and actions [..., k] do not match: {states.shape}, "
+            f"{actions.shape}."
+        )
+    if mask is None:
+        # Steps taken from a terminal state are padding: nothing happens after the end.
+        mask = ~np.asarray(mdp.terminal)[states[..., :-1]]
+    return states, actions, np.asarray(mask, bool)
+
+
+def _segment_regrets(advantage: np.ndarray, states, actions, mask) -> np.ndarray:
+    """Regret of each segment, ``Σ_t (V*(s_t) − Q*(s_t, a_t))`` over its valid steps."""
+    return -(advantage[states[..., :-1], actions] * mask).sum(-1)
+
+
+def _segment_returns(reward: np.ndarray, states, actions, mask) -> np.ndarray:
+    """Partial return of each segment, ``Σ_t r(s_t, a_t, s_{t+1})`` over its valid steps."""
+    return (reward[states[..., :-1], actions, states[..., 1:]] * mask).sum(-1)
+
+
+def check_segment_regret(mdp: TabularMDP, answer, reward, states, actions, mask=None) -> Feedback:
+    """Is ``answer`` the regret ``Σ_t (V*(s_t) − Q*(s_t, a_t))`` of one segment (Knox et al. 2022)?
+
+    ``states`` ``[k + 1]`` and ``actions`` ``[k]`` are the segment; ``mask`` ``[k]`` marks
+    its steps taken before reaching a terminal state (by default, those from non-terminal
+    states). ``V*`` and ``Q*`` are those of ``reward``, exact.
+    """
+    if _unanswered(answer):
+        return Feedback("unanswered", "set `segment_regret` to a number and run again.")
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return _wrong("the regret of a segment is one number.")
+    states, actions, mask = _segments(mdp, states, actions, mask)
+    advantage = _optimal_advantage(mdp, reward)
+    expected = float(_segment_regrets(advantage, states, actions, mask))
+    tol = 1e-4 * max(1.0, abs(expected))
+    if abs(value - expected) < tol:
+        return _right(
+            f"regret {max(expected, 0.0):.4f}: what the segment's actions lost against the best action, "
+            "step by step."
+        )
+    if abs(value + expected) < tol:
+        return _wrong("the sign is reversed: each step's regret V*(s) − Q*(s, a) is ≥ 0.")
+    gamma = float(mdp.gamma)
+    discounted = -float(
+        (gamma ** np.arange(actions.shape[-1]) * advantage[states[:-1], actions] * mask).sum()
+    )
+    if abs(value - discounted) < tol:
+        return _wrong("the regret model adds the per-step regrets without discounting them.")
+    partial = float(_segment_returns(np.asarray(reward, np.float64), states, actions, mask))
+    if abs(value - partial) < tol or abs(value + partial) < tol:
+        return _wrong(
+            "that is the segment's partial return; regret compares each action with the best "
+            "one in its state."
+        )
+    return _wrong(
+        "take V* and Q* from rv.solve.value_iteration(mdp, reward) and add "
+        "V*(s_t) − Q*(s_t, a_t) over the segment's steps."
+    )
+
+
+def check_advantage_reward(mdp: TabularMDP, answer, reward) -> Feedback:
+    """Is ``answer`` (``[S, A]``) the reward whose partial return is minus the regret?
+
+    That reward is the optimal advantage ``A*(s, a) = Q*(s, a) − V*(s)`` of ``reward``
+    (Knox et al. 2023, "Learning optimal advantage from preferences and mistaking it for
+    reward"); terminal states' rows are not judged (no segment step starts there).
+    """
+    if _unanswered(answer):
+        return Feedback("unanswered", "set `advantage` to an [S, A] array and run again.")
+    answer = _array(answer, (mdp.n_states, mdp.n_actions), "advantage")
+    if isinstance(answer, Feedback):
+        return answer
+    live = ~np.asarray(mdp.terminal)
+    expected = _optimal_advantage(mdp, reward)
+    result = solve.value_iteration(mdp, reward)
+    q = np.asarray(result.q_values, np.float64)
+    tol = 1e-4 * max(1.0, float(np.abs(q).max()))
+
+    def close(candidate) -> bool:
+        return bool(np.allclose(answer[live], candidate[live], atol=tol, rtol=0))
+
+    if close(expected):
+        return _right(
+            "A* = Q* − V*: 0 for the best actions, negative for the others, so a segment's "
+            "partial return under A* is minus its regret."
+        )
+    if close(-expected):
+        return _wrong("the sign is reversed: low regret should mean a high return.")
+    if close(q):
+        return _wrong("that is Q*; the regret compares it with the best action's value V*(s).")
+    offset = answer[live] - expected[live]
+    if np.ptp(offset) < tol:
+        return _wrong(
+            f"every entry is off by the same {offset.mean():.3g}; a segment's return would be "
+            "off by k times that, not equal to minus its regret."
+        )
+    return _wrong("start from rv.solve.value_iteration(mdp, reward): its q_values and values.")
+
+
+def check_indistinguishable(
+    mdp: TabularMDP, answer: Iterable[str], reward, candidates: dict, states, actions, mask=None
+) -> Feedback:
+    """Did the student name exactly the candidates that explain regret labels perfectly?
+
+    A candidate explains the pairs ``states`` ``[n, 2, k + 1]``, ``actions`` ``[n, 2, k]``
+    perfectly under the partial-return model when, for every pair, its return difference
+    ``G(σ0) − G(σ1)`` equals the regret difference ``regret(σ1) − regret(σ0)`` of
+    ``reward``: then ``sigmoid(ΔG/β)`` is the regret model's probability at every ``β``
+    (Knox et al. 2022), and no amount of such data tells the two rewards apart.
+    """
+    if _unanswered(answer):
+        return Feedback("unanswered", "set `indistinguishable` to a set of names and run again.")
+    chosen = {answer} if isinstance(answer, str) else set(answer)
+    unknown = chosen - set(candidates)
+    if unknown:
+        return _wrong(f"{sorted(unknown)} are not among the candidates {sorted(candidates)}.")
+    states, actions, mask = _segments(mdp, states, actions, mask)
+    regrets = _segment_regrets(_optimal_advantage(mdp, reward), states, actions, mask)
+    target = regrets[..., 1] - regrets[..., 0]
+    tol = 1e-4 * max(1.0, float(np.abs(target).max()))
+    truth = set()
+    for name, candidate in candidates.items():
+        returns = _segment_returns(np.asarray(candidate, np.float64), states, actions, mask)
+        if np.allclose(returns[..., 0] - returns[..., 1], target, atol=tol, rtol=0):
+            truth.add(name)
+    if chosen == truth:
+        return _right(
+            "these give every pair exactly the regret model's probability: preference data "
+            "cannot tell them apart, yet they need not be the same task."
+        )
+    extra, missing = chosen - truth, truth - chosen
+    if extra:
+        return _wrong(
+            f"{sorted(extra)}: compare its return differences with the regret differences on "
+            "a few pairs; with β fixed, a difference scaled by any factor changes the probability."
+        )
+    return _wrong(
+        f"{sorted(missing)} explains the labels too: every segment here has the same number of "
+        "steps; what does that do to a return difference?"
+    )
+
+
+def check_goal_avoiding_shift(mdp: TabularMDP, answer, reward) -> Feedback:
+    """Is ``answer`` a constant ``c`` such that optimising ``A* + c`` never ends an episode?
+
+    ``A*`` is ``reward``'s optimal advantage; ``A* + c`` explains fixed-length preference
+    pairs exactly as well as ``A*`` (a constant per step cancels in return differences), but
+    a constant per step is not potential shaping in an episodic task: a large enough bonus
+    makes staying alive pay more than finishing. Judged by the optimal policy (uniform over
+    ties) of ``A* + c`` from ``mdp.initial``: it must never enter a terminal state.
+    """
+    if _unanswered(answer):
+        return Feedback("unanswered", "set `shift` to a number and run again.")
+    try:
+        shift = float(answer)
+    except (TypeError, ValueError):
+        return _wrong("the shift is one number c, added to A* on every step.")
+    if not np.isfinite(shift):
+        return _wrong("the shift must be a finite number.")
+    terminal = np.asarray(mdp.terminal)
+    if not terminal.any():
+        return _wrong("this MDP has no terminal state: every episode goes on forever anyway.")
+    shifted = np.broadcast_to(
+        (_optimal_advantage(mdp, reward) + shift)[..., None], np.shape(reward)
+    )
+    policy = solve.optimal_policy(mdp, np.asarray(shifted, np.asarray(reward).dtype))
+    # The discounted probability of finishing: the return of 1 paid on entering a terminal state.
+    finishing = np.broadcast_to(terminal[None, None, :].astype(np.float64), np.shape(reward))
+    finishes = float(
+        solve.policy_return(mdp, np.asarray(finishing, np.asarray(reward).dtype), policy)
+    )
+    if finishes < 1e-6:
+        lost = float(distances.regret(mdp, reward, shifted))
+        return _right(
+            f"with c = {shift:g} the agent never finishes (regret {lost:.2f}), yet no "
+            "fixed-length preference pair can tell A* + c from A*."
+        )
+    if shift < 0:
+        return _wrong(
+            "a negative constant is a cost per step: it makes finishing more attractive, not "
+            "less. Try a bonus for every step."
+        )
+    if shift == 0:
+        return _wrong("c = 0 leaves A*, whose best actions are the true task's. Try a bonus.")
+    return _wrong(
+        "the agent still finishes: the bonus per step must pay for the detours it takes to "
+        "avoid the goal. Try a larger c."
+    )

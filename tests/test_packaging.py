@@ -52,7 +52,7 @@ LAYERS = {
 }  # fmt: skip
 ANALYSIS = {"shaping", "distances", "decompose", "io", "shapes", "landscape",
             "landscape_examples", "groups", "learning", "expressivity", "teaching",
-            "experiments", "_canonical"}  # fmt: skip
+            "experiments", "_canonical", "reward_learning"}  # fmt: skip
 CORE = {"mdp", "rewards", "policies", "solve", "envs", "_checks", "_sharding", "_cache",
         "_kernels", "_bootstrap", "_files", "_deprecation"}  # fmt: skip
 

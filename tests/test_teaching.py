@@ -136,3 +136,107 @@ def test_checkers_take_the_mdp_first_and_the_old_order_warns(grid):
     # An unanswered exercise (None) in the old order is still recognised by the MDP.
     with pytest.warns(DeprecationWarning):
         assert rv.teaching.check_regret(None, mdp, reward, reward).status == "unanswered"
+
+
+@pytest.fixture(scope="module")
+def goal_grid():
+    """Sheet 4's kind of gridworld: a goal, no lava, so never finishing is the worst outcome."""
+    return rv.envs.gridworld(["S....", ".#.#.", "....G"], gamma=0.9)
+
+
+def optimal_advantage_by_loops(mdp, reward):
+    """A*(s, a) = Q*(s, a) − V*(s) by value iteration written with loops (0 at terminal states)."""
+    transitions, r = np.asarray(mdp.transitions, float), np.asarray(reward, float)
+    terminal, gamma = np.asarray(mdp.terminal), float(mdp.gamma)
+    n_states, n_actions = mdp.n_states, mdp.n_actions
+    values = np.zeros(n_states)
+    for _ in range(2000):
+        q = np.zeros((n_states, n_actions))
+        for s in range(n_states):
+            if terminal[s]:
+                continue
+            for a in range(n_actions):
+                for t in range(n_states):
+                    future = 0.0 if terminal[t] else gamma * values[t]
+                    q[s, a] += transitions[s, a, t] * (r[s, a, t] + future)
+        values = q.max(axis=1)
+    return q - values[:, None]
+
+
+def test_segment_regret_checker(goal_grid):
+    mdp, reward = goal_grid
+    advantage = optimal_advantage_by_loops(mdp, reward)
+    states, actions = np.array([0, 5, 5, 0]), np.array([2, 3, 0])  # down, a bump, back up
+    regret = sum(-advantage[s, a] for s, a in zip(states[:-1], actions, strict=True))
+    assert regret > 0.1
+    check = rv.teaching.check_segment_regret
+    assert check(mdp, regret, reward, states, actions).correct
+    assert "sign" in check(mdp, -regret, reward, states, actions).message
+    discounted = sum(
+        -(0.9**t) * advantage[s, a]
+        for t, (s, a) in enumerate(zip(states[:-1], actions, strict=True))
+    )
+    assert "without discounting" in check(mdp, discounted, reward, states, actions).message
+    assert "partial return" in check(mdp, 0.0, reward, states, actions).message
+    assert check(mdp, None, reward, states, actions).status == "unanswered"
+    assert "one number" in check(mdp, "big", reward, states, actions).message
+    # The step from the goal (terminal) is padding: it counts for nothing.
+    to_goal = np.array([7, 7, 12, 12]), np.array([1, 2, 0])  # a bump, down into G, stuck
+    finished = -advantage[7, 1]
+    assert finished > 0.01
+    assert check(mdp, finished, reward, *to_goal).correct
+
+
+def test_advantage_reward_checker(goal_grid):
+    mdp, reward = goal_grid
+    advantage = optimal_advantage_by_loops(mdp, reward)
+    check = rv.teaching.check_advantage_reward
+    assert check(mdp, advantage, reward).correct
+    terminal = np.asarray(mdp.terminal)
+    anything_at_goal = np.where(terminal[:, None], 7.0, advantage)
+    assert check(mdp, anything_at_goal, reward).correct  # no segment step starts there
+    assert "sign" in check(mdp, -advantage, reward).message
+    q = np.asarray(rv.solve.q_values(mdp, reward))
+    assert "Q*" in check(mdp, q, reward).message
+    assert "same 0.1" in check(mdp, advantage + 0.1, reward).message
+    assert "shape" in check(mdp, advantage[0], reward).message
+    assert check(mdp, None, reward).status == "unanswered"
+
+
+def test_indistinguishable_checker(goal_grid):
+    mdp, reward = goal_grid
+    advantage = optimal_advantage_by_loops(mdp, reward)
+    terminal = np.asarray(mdp.terminal)
+    # Two full-length pairs of 3-step segments, none entering the goal.
+    states = np.array([[[0, 1, 2, 3], [0, 5, 5, 0]], [[8, 9, 10, 9], [6, 2, 6, 10]]])
+    actions = np.array([[[1, 1, 1], [2, 3, 0]], [[1, 1, 3], [0, 2, 2]]])
+    assert not terminal[states].any()
+    as_reward = lambda table: np.broadcast_to(table[..., None], np.shape(reward))  # noqa: E731
+    candidates = {
+        "advantage": as_reward(advantage),
+        "advantage + 0.3": as_reward(advantage + 0.3),
+        "3 × advantage": as_reward(3 * advantage),
+        "true reward": np.asarray(reward),
+    }
+    check = rv.teaching.check_indistinguishable
+    right = {"advantage", "advantage + 0.3"}
+    assert check(mdp, right, reward, candidates, states, actions).correct
+    missing = check(mdp, {"advantage"}, reward, candidates, states, actions)
+    assert not missing.correct and "same number of steps" in missing.message
+    extra = check(mdp, right | {"3 × advantage"}, reward, candidates, states, actions)
+    assert not extra.correct and "3 × advantage" in extra.message
+    assert "not among" in check(mdp, {"x"}, reward, candidates, states, actions).message
+    assert check(mdp, None, reward, candidates, states, actions).status == "unanswered"
+
+
+def test_goal_avoiding_shift_checker(goal_grid):
+    mdp, reward = goal_grid
+    check = rv.teaching.check_goal_avoiding_shift
+    # A bonus of 1 per step is worth 1/(1 − γ) = 10 forever, more than any detour costs.
+    right = check(mdp, 1.0, reward)
+    assert right.correct and "regret 1.00" in right.message
+    assert "negative constant" in check(mdp, -0.5, reward).message
+    assert "c = 0" in check(mdp, 0, reward).message
+    assert "larger c" in check(mdp, 1e-3, reward).message
+    assert "one number" in check(mdp, [1, 2], reward).message
+    assert check(mdp, None, reward).status == "unanswered"

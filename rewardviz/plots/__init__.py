@@ -70,6 +70,12 @@ from rewardviz.plots.learning import (
     update_learning_curves,
     visitation_heatmaps,
 )
+from rewardviz.plots.reward_learning import (
+    learned_reward_distances,
+    learned_reward_maps,
+    update_learned_reward_distances,
+    update_learned_reward_maps,
+)
 
 __all__ = [
     "advantage_attribution",
@@ -87,6 +93,8 @@ __all__ = [
     "gridworld_matplotlib",
     "landscape",
     "landscape_matplotlib",
+    "learned_reward_distances",
+    "learned_reward_maps",
     "learning_curves",
     "learning_curves_matplotlib",
     "length_correlation",
@@ -112,6 +120,8 @@ __all__ = [
     "update_dominance_map",
     "update_gridworld",
     "update_landscape",
+    "update_learned_reward_distances",
+    "update_learned_reward_maps",
     "update_learning_curves",
     "update_ranking_change",
     "update_realization",

@@ -20,6 +20,7 @@ from rewardviz.widgets.expressivity_explorer import (
 from rewardviz.widgets.group_explorer import GroupExplorer, GroupExplorerState
 from rewardviz.widgets.landscape_explorer import LandscapeExplorer, LandscapeExplorerState
 from rewardviz.widgets.mdp_explorer import MDPExplorer, MDPExplorerState
+from rewardviz.widgets.reward_learning_lab import RewardLearningLab, RewardLearningLabState
 from rewardviz.widgets.shaping_lab import ShapingLab, ShapingLabState
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "LandscapeExplorerState",
     "MDPExplorer",
     "MDPExplorerState",
+    "RewardLearningLab",
+    "RewardLearningLabState",
     "ShapingLab",
     "ShapingLabState",
 ]
