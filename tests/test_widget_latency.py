@@ -14,26 +14,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from compilations import COUNTER
 from ipywidgets.widgets import widget_bool, widget_float, widget_int, widget_selection
 
 import rewardviz as rv
 
-COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 TOUR_LAYOUT = ["S....", ".##..", ".#L..", "....G"]
 SHAPING_LAYOUT = ["S...#", ".#...", ".#L#.", "....G"]
-
-
-class CompileCounter:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, event: str, duration: float, **kwargs) -> None:
-        if event == COMPILE_EVENT:
-            self.count += 1
-
-
-COUNTER = CompileCounter()
-jax.monitoring.register_event_duration_secs_listener(COUNTER)
 
 
 def build(name: str):

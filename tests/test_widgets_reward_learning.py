@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from compilations import COUNTER
 from ipywidgets.widgets import widget_float, widget_int, widget_selection
 
 import rewardviz as rv
@@ -27,20 +28,6 @@ CONTROLS = (
     "length_slider",
     "size_slider",
 )
-COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
-
-
-class CompileCounter:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, event: str, duration: float, **kwargs) -> None:
-        if event == COMPILE_EVENT:
-            self.count += 1
-
-
-COUNTER = CompileCounter()
-jax.monitoring.register_event_duration_secs_listener(COUNTER)
 
 
 @pytest.fixture(scope="module")

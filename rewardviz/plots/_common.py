@@ -66,3 +66,28 @@ def checked_names(names, count: int, argument: str) -> list[str]:
             f"names must have {count} entries, one per component of {argument}, got {len(names)}."
         )
     return names
+
+
+#: Suffix of the name of an interval band drawn next to its line.
+BAND_SUFFIX = " (CI)"
+
+
+def band_trace(name: str, colour: str, **options) -> go.Scatter:
+    """An empty, filled interval band in ``colour`` (see :func:`set_band`), out of the legend."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return go.Scatter(
+        mode="lines",
+        fill="toself",
+        fillcolor=f"rgba({red}, {green}, {blue}, {style.BAND_OPACITY})",
+        line={"width": 0},
+        hoverinfo="skip",
+        showlegend=False,
+        name=f"{name}{BAND_SUFFIX}",
+        **options,
+    )
+
+
+def set_band(band, x, low, high) -> None:
+    """Draw ``[low, high]`` over ``x`` as one closed polygon in the band trace ``band``."""
+    band.x = np.concatenate([x, x[::-1]])
+    band.y = np.concatenate([high, low[::-1]])

@@ -33,8 +33,7 @@ __all__ = [
 #: What a learning-curve figure can show, and its axis title.
 QUANTITIES = {"return": "true return of the greedy policy", "regret": "normalised regret"}
 
-# Trace names' suffix for the bands; update_learning_curves finds traces by position.
-_BAND_SUFFIX = " (CI)"
+# update_learning_curves finds traces by position; the optimal line by this name.
 _OPTIMAL_TRACE = "optimal"
 
 
@@ -65,17 +64,7 @@ def learning_curves(
     figure = go.Figure()
     for index, name in enumerate(result.names):
         colour = _common.palette_colour(index)
-        figure.add_trace(
-            go.Scatter(
-                mode="lines",
-                fill="toself",
-                fillcolor=_transparent(colour),
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                name=f"{name}{_BAND_SUFFIX}",
-            )
-        )
+        figure.add_trace(_common.band_trace(name, colour))
         figure.add_trace(
             go.Scatter(
                 mode="lines",
@@ -321,20 +310,14 @@ def _set_curves(figure: go.Figure, result: LearningComparison, quantity: str) ->
     steps = np.asarray(result.steps, dtype=float)
     for index, (name, mean, low, high) in enumerate(_curve_arrays(result, quantity)):
         band, line = figure.data[2 * index], figure.data[2 * index + 1]
-        band.x = np.concatenate([steps, steps[::-1]])
-        band.y = np.concatenate([high, low[::-1]])
-        band.name = f"{name}{_BAND_SUFFIX}"
+        _common.set_band(band, steps, low, high)
+        band.name = f"{name}{_common.BAND_SUFFIX}"
         line.x, line.y, line.name = steps, mean, name
         line.hovertemplate = f"{name}<br>step %{{x}}: %{{y:.4g}}<extra></extra>"
     if quantity == "return":
         optimal = figure.data[-1]
         optimal.x = [float(steps[0]), float(steps[-1])]
         optimal.y = [result.optimal_return, result.optimal_return]
-
-
-def _transparent(colour: str) -> str:
-    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({red}, {green}, {blue}, {style.BAND_OPACITY})"
 
 
 # Names that moved to rewardviz.plots.style keep working for one release.

@@ -41,8 +41,6 @@ DISTANCE_TITLES = {
 #: Trace names of the two reward-map panels, by which the update finds them.
 MAP_TRACES = ("true reward", "learned reward")
 
-_BAND_SUFFIX = " (CI)"
-
 
 def learned_reward_distances(
     evaluation: LearnedRewardEvaluation,
@@ -92,19 +90,7 @@ def learned_reward_distances(
     for index, name in enumerate(distances):
         colour = _common.palette_colour(index)
         position = {"row": 1, "col": index + 1}
-        figure.add_trace(
-            go.Scatter(
-                mode="lines",
-                fill="toself",
-                fillcolor=_transparent(colour),
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                name=f"{name}{_BAND_SUFFIX}",
-                meta=name,
-            ),
-            **position,
-        )
+        figure.add_trace(_common.band_trace(name, colour, meta=name), **position)
         figure.add_trace(
             go.Scatter(
                 mode="lines+markers",
@@ -284,8 +270,7 @@ def _set_distances(figure: go.Figure, evaluation: LearnedRewardEvaluation) -> No
         band, line = figure.data[index], figure.data[index + 1]
         rows = summary[summary["distance"] == line.meta]
         mean, low, high = (rows[column].to_numpy() for column in ("mean", "low", "high"))
-        band.x = np.concatenate([sizes, sizes[::-1]])
-        band.y = np.concatenate([high, low[::-1]])
+        _common.set_band(band, sizes, low, high)
         line.x, line.y = sizes, mean
         line.hovertemplate = (
             f"{line.meta}<br>size %{{x}}: mean %{{y:.4g}}<br>"
@@ -368,8 +353,3 @@ def _panel_arrows(figure: go.Figure, xaxis: str):
         if trace.xaxis == xaxis and trace.name in (_grid.SHAFT_TRACE, _grid.HEAD_TRACE)
     }
     return found[_grid.SHAFT_TRACE], found[_grid.HEAD_TRACE]
-
-
-def _transparent(colour: str) -> str:
-    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({red}, {green}, {blue}, {style.BAND_OPACITY})"
