@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rewardviz import _checks
+from rewardviz import _budget, _checks
 
 
 def resample_indices(seed: int, n_units: int, n_bootstrap: int) -> np.ndarray:
@@ -23,6 +23,11 @@ def resample_indices(seed: int, n_units: int, n_bootstrap: int) -> np.ndarray:
     """
     n_units = _checks.positive_int("n_units", n_units)
     n_bootstrap = _checks.positive_int("n_bootstrap", n_bootstrap)
+    _budget.check_memory(
+        f"n_bootstrap = {n_bootstrap:,} resamples of {n_units:,} units",
+        8 * n_bootstrap * n_units,  # int64 indices; the statistics per resample come on top
+        "Use fewer resamples: 1,000-10,000 give percentile intervals to ~1%.",
+    )
     return np.random.default_rng(seed).integers(0, n_units, (n_bootstrap, n_units))
 
 

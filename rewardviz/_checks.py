@@ -64,7 +64,10 @@ def finite(name: str, array) -> None:
 @jax.jit
 def _all_finite(array) -> jax.Array:
     # One reduction where the data lives; the host copy happens only to locate a NaN.
-    return jnp.isfinite(array).all()
+    # A sum is non-finite whenever a term is (NaN propagates, inf − inf is NaN), and a
+    # plain sum runs at memory speed where XLA:CPU's isfinite-and-all is ~3x slower; a
+    # sum of finite values that overflows only sends the check to the exact scan below.
+    return jnp.isfinite(jnp.sum(array))
 
 
 def trailing_shape(name: str, array, expected: Sequence[int], meaning: str) -> None:

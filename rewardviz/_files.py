@@ -18,16 +18,44 @@ from pathlib import Path
 import numpy as np
 
 
+def check_target(path, *, overwrite: bool) -> Path:
+    """``path`` as a ``Path``, refused if it is a directory, or exists and not ``overwrite``.
+
+    Writers call it before doing any work (rendering, compressing), so a refused write
+    costs nothing; :func:`atomic_write` checks again when it puts the file in place.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"path {str(path)!r} is a directory; name the file to write inside it, e.g. "
+            f"{str(path / ('out' + (path.suffix or '.npz')))!r}."
+        )
+    if path.exists() and not overwrite:
+        raise _exists(path)
+    return path
+
+
+def _exists(path: Path) -> FileExistsError:
+    return FileExistsError(
+        f"path {str(path)!r} already exists; pass overwrite=True to replace it, or choose "
+        "another name."
+    )
+
+
 @contextlib.contextmanager
-def atomic_write(path, *, binary: bool = False, encoding: str = "utf-8") -> Iterator:
-    """Open a temporary file beside ``path`` for writing; rename it over ``path`` on success.
+def atomic_write(
+    path, *, binary: bool = False, encoding: str = "utf-8", overwrite: bool = True
+) -> Iterator:
+    """Open a temporary file beside ``path`` for writing; put it at ``path`` on success.
 
     The temporary file (``.<name>.<random>.partial`` in ``path``'s directory, so the
     rename stays on one file system and is atomic, POSIX ``rename(2)``) is flushed and
-    synced before ``os.replace``. If the ``with`` block raises (including
-    ``KeyboardInterrupt``), the temporary file is removed and ``path`` is untouched. The
-    file gets the permissions a plain ``open`` would give it (``0o666`` less the umask),
-    not ``mkstemp``'s private ``0o600``.
+    synced before it is put in place: renamed over ``path`` with ``overwrite``, otherwise
+    hard-linked to ``path`` (``link(2)`` fails if ``path`` exists, so a file that appeared
+    meanwhile is never replaced; ``FileExistsError``). If the ``with`` block raises
+    (including ``KeyboardInterrupt``), the temporary file is removed and ``path`` is
+    untouched. The file gets the permissions a plain ``open`` would give it (``0o666``
+    less the umask), not ``mkstemp``'s private ``0o600``.
 
     Yields:
         The open file object (bytes when ``binary``, else text in ``encoding``).
@@ -43,11 +71,28 @@ def atomic_write(path, *, binary: bool = False, encoding: str = "utf-8") -> Iter
             yield file
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, path)
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            _place_new(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _place_new(temporary: str, path: Path) -> None:
+    """Put ``temporary`` at ``path`` only if nothing is there (atomically where possible)."""
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        raise _exists(path) from None
+    except OSError:  # a file system without hard links: check, then rename
+        if path.exists():
+            raise _exists(path) from None
+        os.replace(temporary, path)
+        return
+    os.unlink(temporary)
 
 
 def _umask() -> int:

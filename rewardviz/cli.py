@@ -4,7 +4,8 @@
 MDP into one standalone HTML file (see :mod:`rewardviz.report` and ``docs/report.md``).
 Bad input ends with one line on standard error, ``rewardviz report: error: ...``, and
 exit status 2, like a wrong option; nothing is written then. An interrupt (Ctrl-C) exits
-with 130 and leaves no partial file.
+with 130, ``SIGTERM`` with 143; either leaves an existing output file as it was and no
+partial file.
 
 This module parses arguments and reports outcomes; everything else is in
 :mod:`rewardviz.report`.
@@ -13,8 +14,11 @@ This module parses arguments and reports outcomes; everything else is in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import pathlib
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 import rewardviz
@@ -24,6 +28,7 @@ from rewardviz.solve import ConvergenceError
 __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_INTERRUPTED",
+    "EXIT_TERMINATED",
     "INPUT_ERRORS",
     "main",
 ]
@@ -32,6 +37,8 @@ __all__ = [
 EXIT_BAD_INPUT = 2
 #: Exit status after Ctrl-C, as shells report SIGINT.
 EXIT_INTERRUPTED = 130
+#: Exit status after SIGTERM (128 + 15, as shells report it).
+EXIT_TERMINATED = 143
 #: Errors that mean the input (or the output path) is unusable: reported in one line.
 INPUT_ERRORS = (ValueError, TypeError, OSError, ImportError, ConvergenceError)
 
@@ -137,37 +144,73 @@ def _report(arguments: argparse.Namespace) -> int:
         parser.print_usage(sys.stderr)
         print("rewardviz report: error: give exactly one of INPUT or --example.", file=sys.stderr)
         return EXIT_BAD_INPUT
-    try:
-        output = report.check_output(arguments.output, force=arguments.force)
-        if arguments.example is not None:
-            if arguments.kind == "rewards":
-                raise ValueError("--example is a reward log; drop --kind rewards.")
-            kind, source = "log", f"rewardviz example log {arguments.example!r}"
-        else:
-            _refuse_overwriting_input(arguments.input, output)
-            kind = arguments.kind or report.detect_kind(arguments.input)
-            source = str(arguments.input)
-        if kind == "log":
-            log = (
-                io.example_log(arguments.example)
-                if arguments.example is not None
-                else report.read_log(arguments.input)
+    with _stop_signals() as received:
+        try:
+            output = report.check_output(arguments.output, force=arguments.force)
+            if arguments.example is not None:
+                if arguments.kind == "rewards":
+                    raise ValueError("--example is a reward log; drop --kind rewards.")
+                kind, source = "log", f"rewardviz example log {arguments.example!r}"
+            else:
+                _refuse_overwriting_input(arguments.input, output)
+                kind = arguments.kind or report.detect_kind(arguments.input)
+                source = str(arguments.input)
+            if kind == "log":
+                log = (
+                    io.example_log(arguments.example)
+                    if arguments.example is not None
+                    else report.read_log(arguments.input)
+                )
+                gamma = 1.0 if arguments.gamma is None else arguments.gamma
+                document = report.log_report(log, gamma=gamma, title=arguments.title, source=source)
+            else:
+                mdp, named = report.read_rewards(arguments.input, gamma=arguments.gamma)
+                document = report.rewards_report(mdp, named, title=arguments.title, source=source)
+            if received:  # a signal that a JAX callback swallowed: stop before writing
+                raise KeyboardInterrupt
+            report.write_report(document, output, force=arguments.force)
+        except INPUT_ERRORS as error:
+            print(f"rewardviz report: error: {_one_line(error)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except KeyboardInterrupt:
+            terminated = signal.SIGTERM in received
+            print(
+                f"rewardviz report: {'terminated' if terminated else 'interrupted'}; "
+                "nothing was written.",
+                file=sys.stderr,
             )
-            gamma = 1.0 if arguments.gamma is None else arguments.gamma
-            document = report.log_report(log, gamma=gamma, title=arguments.title, source=source)
-        else:
-            mdp, named = report.read_rewards(arguments.input, gamma=arguments.gamma)
-            document = report.rewards_report(mdp, named, title=arguments.title, source=source)
-        report.write_report(document, output, force=arguments.force)
-    except INPUT_ERRORS as error:
-        print(f"rewardviz report: error: {_one_line(error)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("rewardviz report: interrupted; nothing was written.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+            return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     size = output.stat().st_size / 2**20
     print(f"rewardviz report: wrote {output} ({size:.1f} MiB, {kind} report)")
     return 0
+
+
+@contextlib.contextmanager
+def _stop_signals():
+    """While the command runs, turn SIGINT and SIGTERM into ``KeyboardInterrupt`` and record them.
+
+    JAX runs Python callbacks from the garbage collector, and an exception raised while
+    one runs is printed and dropped ("Exception ignored in ..."): a Ctrl-C landing there
+    would let the command go on and replace the output. The record survives, so the
+    command checks it before writing. SIGTERM's default would kill the process mid-write
+    and leave the temporary file; as an exception it unwinds through the writer's
+    clean-up. Outside the main thread (where handlers cannot be set) nothing changes.
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def stop(signum, frame):
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _refuse_overwriting_input(source, output: pathlib.Path) -> None:

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rewardviz import _checks, _deprecation
+from rewardviz._kernels import HIGHEST
 
 __all__ = [
     "UNEXPLAINED",
@@ -526,10 +527,10 @@ def correlations(log: RewardLog, *, level: str = "step", gamma: float = 1.0) -> 
     A constant component has correlation 0 with every other (and 1 with itself).
     """
     if level == "step":
-        return _correlation(log.contributions.reshape(-1, log.n_components), log.mask.reshape(-1))
+        return _step_correlation(log)
     if level == "episode":
         returns = component_returns(log, gamma)
-        return _correlation(returns, jnp.ones(log.n_episodes, bool))
+        return _correlation(returns, jnp.ones(log.n_episodes, bool), jnp.ones_like(log.weights))
     raise ValueError(f"level must be 'step' or 'episode', got {level!r}.")
 
 
@@ -601,7 +602,7 @@ def _raw_returns(log: RewardLog, gamma) -> jax.Array:
     """``[E, K]`` discounted returns of the unweighted components."""
     discounts = gamma ** jnp.arange(log.n_steps, dtype=log.components.dtype)
     valid = log.mask.astype(log.components.dtype)
-    return jnp.einsum("etk,et,t->ek", log.components, valid, discounts)
+    return jnp.einsum("etk,et,t->ek", log.components, valid, discounts, precision=HIGHEST)
 
 
 @jax.jit
@@ -637,20 +638,59 @@ def _dominance(log: RewardLog):
 
 
 @jax.jit
-def _correlation(samples, valid):
-    """Pearson correlation of the columns of ``samples`` ``[N, K]`` over rows where ``valid``."""
-    weight = valid.astype(samples.dtype) / valid.sum()
-    centred = (samples - (weight[:, None] * samples).sum(0)) * valid[:, None]
-    covariance = jnp.einsum("nk,nj,n->kj", centred, centred, weight)
+def _step_correlation(log: RewardLog):
+    # Flattened inside the jitted call, where a reshape is free: outside it, it copies the log.
+    samples = log.components.reshape(-1, log.n_components)
+    return _correlation(samples, log.mask.reshape(-1), log.weights)
+
+
+#: Rows of ``samples`` that :func:`_correlation` centres and multiplies at a time: 1 MB of
+#: float32 for 8 components, so the product reads the centred rows from cache.
+_CHUNK_ROWS = 32_768
+
+
+@jax.jit
+def _correlation(samples, valid, weights):
+    """Pearson correlation of the weighted columns ``weights·samples`` (``[N, K]``) over rows where ``valid``.
+
+    Two passes (the two-pass algorithm of Chan, Golub & LeVeque, 1983): the mean of each
+    column, then ``Σ (x − x̄)(x − x̄)ᵀ`` over valid rows, accumulated over chunks of
+    :data:`_CHUNK_ROWS` rows. The weights scale the ``[K, K]`` result, not the rows:
+    ``Cov(w_k x_k, w_j x_j) = w_k w_j Cov(x_k, x_j)``.
+    """
+    n_rows, n_columns = samples.shape
+    dtype = samples.dtype
+    count = valid.sum()
+    mean = jnp.matmul(valid.astype(dtype), samples, precision=HIGHEST) / count
+    size = min(_CHUNK_ROWS, n_rows)
+    offsets = jnp.arange(size)
+
+    def accumulate(chunk, carry):
+        products, largest = carry
+        # The last chunk is moved back to end at the last row; rows an earlier chunk
+        # counted are left out. Centring a chunk at a time, not the whole log: XLA:CPU
+        # gives a whole-log temporary fresh memory on every call, and its page faults
+        # cost several times the arithmetic (320 MB: ~200 ms against ~30 ms in place).
+        start = jnp.minimum(chunk * size, n_rows - size)
+        rows = jax.lax.dynamic_slice_in_dim(samples, start, size)
+        keep = jax.lax.dynamic_slice_in_dim(valid, start, size) & (start + offsets >= chunk * size)
+        centred = jnp.where(keep[:, None], rows - mean, 0)
+        products = products + jnp.matmul(centred.T, centred, precision=HIGHEST)
+        largest = jnp.maximum(largest, jnp.where(keep[:, None], jnp.abs(rows), 0).max(axis=0))
+        return products, largest
+
+    start = (jnp.zeros((n_columns, n_columns), dtype), jnp.zeros(n_columns, dtype))
+    products, largest = jax.lax.fori_loop(0, -(-n_rows // size), accumulate, start)
+    covariance = products / count * jnp.outer(weights, weights)
     spread = jnp.sqrt(jnp.diag(covariance))
     # The mean of a constant column is off by rounding, which grows with the column's
     # size and the dtype's precision (float32 is the package default).
-    scale = (jnp.abs(samples) * valid[:, None]).max(axis=0)
-    constant = spread <= 1e4 * jnp.finfo(samples.dtype).eps * scale
+    scale = jnp.abs(weights) * largest
+    constant = spread <= 1e4 * jnp.finfo(dtype).eps * scale
     safe = jnp.where(constant, 1, spread)
     correlation = covariance / safe[:, None] / safe[None, :]
     correlation = jnp.where(constant[:, None] | constant[None, :], 0, correlation)
-    return jnp.where(jnp.eye(len(spread), dtype=bool), 1, correlation)
+    return jnp.where(jnp.eye(n_columns, dtype=bool), 1, correlation)
 
 
 @jax.jit
@@ -737,6 +777,11 @@ def log_from_long_cube(cube, filled, episodes, names, *, total_name, weights) ->
 def _component_names(names, count: int) -> tuple[str, ...]:
     if names is None:
         return tuple(f"component_{k}" for k in range(count))
+    if isinstance(names, str):  # 'ab' would silently become two components 'a' and 'b'
+        raise TypeError(
+            f"names must be a sequence of {count} component names, got the string {names!r}; "
+            f"write names=[{names!r}] for one component."
+        )
     names = tuple(str(name) for name in names)
     if len(names) != count:
         raise ValueError(f"names must have {count} entries (one per component), got {len(names)}.")

@@ -27,7 +27,7 @@ is the norm of that reward's standardised form, 1.
 from __future__ import annotations
 
 import dataclasses
-import os
+import math
 from functools import partial
 from typing import Literal
 
@@ -35,7 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rewardviz import _canonical, _checks, _deprecation, _kernels, _sharding
+from rewardviz import _budget, _canonical, _checks, _deprecation, _kernels, _sharding
 from rewardviz.mdp import TabularMDP
 from rewardviz.policies import as_stochastic, uniform
 from rewardviz.rewards import HIGHEST, check_reward
@@ -45,7 +45,13 @@ from rewardviz.shaping import (
     scaled_shaping_fit,
     transition_weights,
 )
-from rewardviz.solve import ConvergenceError, optimal_policy, policy_return, value_iteration
+from rewardviz.solve import (
+    DEFAULT_TIE_TOLERANCE,
+    ConvergenceError,
+    optimal_policy,
+    policy_return,
+    value_iteration,
+)
 
 __all__ = [
     "CANONICALISATIONS",
@@ -134,21 +140,17 @@ def dard_memory_estimate(mdp: TabularMDP, batch_shape, dtype=np.float32) -> int:
 
 def memory_limit() -> int:
     """Half of this machine's physical memory: what one call may plan to hold at once."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
-    except (ValueError, OSError, AttributeError):  # not POSIX: no refusal
-        return 2**62
+    return _budget.memory_limit()
 
 
 def _check_dard_memory(mdp: TabularMDP, batch_shape, dtype, caller: str) -> None:
-    estimate, limit = dard_memory_estimate(mdp, batch_shape, dtype), memory_limit()
-    if estimate > limit:
-        raise MemoryError(
-            f"{caller}(..., 'dard') on a batch of {tuple(batch_shape)} rewards with |S| = "
-            f"{mdp.n_states}, |A| = {mdp.n_actions} needs about {estimate / 2**30:.1f} GiB at "
-            f"once, more than half this machine's memory ({limit / 2**30:.1f} GiB). Split the "
-            "batch, or use rv.distances.pairwise(mdp, rewards, 'dard'), which works in chunks."
-        )
+    _budget.check_memory(
+        f"{caller}(..., 'dard') on a batch of {tuple(batch_shape)} rewards with |S| = "
+        f"{mdp.n_states}, |A| = {mdp.n_actions}",
+        dard_memory_estimate(mdp, batch_shape, dtype),
+        "Split the batch, or use rv.distances.pairwise(mdp, rewards, 'dard'), which works in "
+        "chunks.",
+    )
 
 
 def _canonical_options(mdp, method, state_dist, action_dist, policy) -> dict:
@@ -168,16 +170,34 @@ def _canonical_options(mdp, method, state_dist, action_dist, policy) -> dict:
             f"state_dist and action_dist are options of 'epic'/'dard', not {method!r}."
         )
     if method == "val":
-        policy = uniform(mdp) if policy is None else as_stochastic(mdp, policy)
-        _kernels.check_terminates(mdp, policy)
+        if policy is not None:
+            policy = as_stochastic(mdp, policy)
+            _kernels.check_terminates(mdp, policy)
+        elif not isinstance(mdp.gamma, jax.core.Tracer) and float(mdp.gamma) >= 1:
+            _kernels.check_terminates(mdp, uniform(mdp))
         return {"policy": policy}
     if policy is not None:
         raise ValueError("policy is an option of 'val', not of 'minimal'.")
     return {}
 
 
+def _with_defaults(mdp, options) -> dict:
+    """``options`` with the uniform ``D_S``, ``D_A`` and policy where they were not given.
+
+    Called inside the compiled kernels: building the defaults there costs nothing, where
+    each eager ``jnp.full`` before a call costs a dispatch (~0.3 ms on the benchmark CPU).
+    """
+    defaults = {
+        "state_dist": lambda: jnp.full((mdp.n_states,), 1 / mdp.n_states, mdp.dtype),
+        "action_dist": lambda: jnp.full((mdp.n_actions,), 1 / mdp.n_actions, mdp.dtype),
+        "policy": lambda: uniform(mdp),
+    }
+    return {name: defaults[name]() if value is None else value for name, value in options.items()}
+
+
 @partial(jax.jit, static_argnames=("method",))
 def _canonicalize(mdp, reward, method, options):
+    options = _with_defaults(mdp, options)
     if method == "epic":
         return _canonical.epic_canonical(mdp, reward, options["state_dist"], options["action_dist"])
     if method == "dard":
@@ -193,10 +213,29 @@ def _val_canonical(mdp, reward, policy):
 
 
 def _val_factors(mdp, reward, policy):
-    """VAL as ``c(s, a)·g(s, a, s')``: the levelled expected reward and ``g = 1``."""
+    """VAL as ``c(s, a)·g(s, a, s')``: the levelled expected reward and ``g = 1``.
+
+    ``V^π`` solves ``(I − γP_π)V = r_π`` over continuing transitions (as
+    :func:`rewardviz.solve.policy_evaluation`), by :func:`_eliminate`: the matrix is
+    diagonally dominant by rows, and nonsingular (with ``γ = 1`` the policy is checked to
+    terminate first).
+    """
+    # Values in the precision of the MDP and the reward together, as policy_evaluation.
+    work = jnp.result_type(mdp.transitions, reward)
+    _, live_expected, _ = _kernels.live_dynamics(mdp, reward)
+    system = _kernels.continuation(mdp, policy, work)
+    policy_reward = jnp.sum(policy.astype(work) * live_expected, axis=-1)
+    n_states = mdp.n_states
+    if policy.ndim == 2:
+        # One policy, many rewards: one elimination, the rewards as right-hand sides.
+        columns = policy_reward.reshape(-1, n_states).T
+        values = _kernels.block_solve(system, columns).T.reshape(policy_reward.shape)
+    else:
+        batch = policy_reward.shape[:-1]
+        system = jnp.broadcast_to(system, (*batch, n_states, n_states))
+        values = _kernels.block_solve(system, policy_reward[..., None])[..., 0]
     transitions = mdp.transitions.astype(reward.dtype)
     gamma = mdp.gamma.astype(reward.dtype)
-    values = _kernels.policy_evaluation(mdp, reward, policy)
     next_value = jnp.einsum("sat,...t->...sa", transitions, values, precision=HIGHEST)
     levelled = (
         _kernels.expected_reward(transitions, reward) - values[..., :, None] + gamma * next_value
@@ -218,11 +257,59 @@ def _minimal_factors(mdp, reward):
     # Rows of terminal states never count: every reward on them is in the projected-off
     # span, so they get weight 0 in the fit and are 0 in the result.
     row_weight = jnp.where(mdp.terminal[:, None], 0, 1 / row_norm)
-    project = _expected_shaping_projection(mdp, row_weight)
-    _, levelled = project(_kernels.expected_reward(transitions, reward))
+    levelled = _minimal_levelling(mdp, row_weight, _kernels.expected_reward(transitions, reward))
     levelled = jnp.where(mdp.terminal[:, None], 0, levelled)
     # The shortest reward over s' with expectation c is c·T(·|s, a)/‖T(·|s, a)‖².
     return levelled, transitions / row_norm[..., None]
+
+
+#: Largest γ for which float64 minimal canonicalisation solves the normal equations.
+_NORMAL_EQUATIONS_GAMMA = 0.99
+
+
+def _minimal_levelling(mdp, row_weight, expected):
+    """``r − (γTΦ − Φ)`` for the ``Φ`` of :func:`_expected_shaping_projection` (the residual
+    is the same for every minimiser).
+
+    In float64 with ``γ ≤ 0.99`` by the normal equations ``DᵀWD·Φ = DᵀW·r`` (the inverse
+    of the ``[S, S]`` matrix, :func:`_eliminate`) and one step of iterative refinement: with
+    every non-terminal row weighted (``1/‖T(·|s, a)‖² > 0``) and ``γ < 1`` the design has
+    full column rank, and its condition number, at most ``√S·(1 + γ)/(1 − γ)``, squared
+    times the float64 epsilon stays below 1e-7 up to ``|S|`` = 1000, so the refined
+    residual is exact to rounding. The pseudo-inverse of the ``[S·A, S]`` design that
+    :func:`_expected_shaping_projection` uses otherwise (float32, whose epsilon squared
+    conditioning would eat, or ``γ`` near or at 1, where ``Φ`` may not be identified)
+    costs an SVD, 10-20x the time at ``|S|`` = 128.
+    """
+    dtype = expected.dtype
+
+    def by_pseudo_inverse(expected):
+        return _expected_shaping_projection(mdp, row_weight)(expected)[1]
+
+    if dtype != np.float64:
+        return by_pseudo_inverse(expected)
+
+    def by_normal_equations(expected):
+        n_states = mdp.n_states
+        gamma = mdp.gamma.astype(dtype)
+        design = gamma * mdp.transitions.astype(dtype) - jnp.eye(n_states, dtype=dtype)[:, None]
+        design = jnp.where(mdp.terminal, 0, design.reshape(-1, n_states))  # Φ = 0 there
+        weighted = design * row_weight.reshape(-1, 1)
+        # Terminal columns are zero: 1 on their diagonal keeps the matrix definite and Φ 0.
+        normal = jnp.matmul(weighted.T, design, precision=HIGHEST) + jnp.diag(mdp.terminal)
+        inverse = _kernels.block_solve(normal, jnp.eye(n_states, dtype=dtype))
+        flat = expected.reshape(-1, expected.shape[-2] * expected.shape[-1])
+        potential = jnp.zeros((flat.shape[0], n_states), dtype)
+        rest = flat
+        for _ in range(2):  # solve, then refine once on the residual
+            right = jnp.matmul(rest, weighted, precision=HIGHEST)  # (DᵀW·rest)ᵀ
+            potential = potential + jnp.matmul(right, inverse, precision=HIGHEST)
+            rest = flat - jnp.matmul(potential, design.T, precision=HIGHEST)
+        return rest.reshape(expected.shape)
+
+    return jax.lax.cond(
+        mdp.gamma <= _NORMAL_EQUATIONS_GAMMA, by_normal_equations, by_pseudo_inverse, expected
+    )
 
 
 def _expected_shaping_projection(mdp, row_weight):
@@ -281,11 +368,12 @@ def _pearson_distance(mdp, reward_a, reward_b, method, state_dist, action_dist):
         batch = jnp.broadcast_shapes(reward_a.shape[:-3], reward_b.shape[:-3])
         _check_dard_memory(mdp, (2, *batch), reward_a.dtype, "dard")
     options = _canonical_options(mdp, method, state_dist, action_dist, None)
-    weights = _pearson_weights(mdp, method, options)
-    return _pearson_kernel(mdp, reward_a, reward_b, method, options, weights)
+    return _pearson_kernel(mdp, reward_a, reward_b, method, options)
 
 
 def _pearson_weights(mdp, method, options):
+    """The coverage of EPIC (``D_S(s)·D_A(a)·D_S(s')``) or DARD (``D_S(s)·D_A(a)·T(s'|s, a)``),
+    ``[S, A, S']``; ``options`` with their defaults (:func:`_with_defaults`)."""
     action_dist = options["action_dist"]
     if method == "epic":
         state_dist = options["state_dist"]
@@ -295,7 +383,9 @@ def _pearson_weights(mdp, method, options):
 
 
 @partial(jax.jit, static_argnames=("method",))
-def _pearson_kernel(mdp, reward_a, reward_b, method, options, weights):
+def _pearson_kernel(mdp, reward_a, reward_b, method, options):
+    options = _with_defaults(mdp, options)
+    weights = _pearson_weights(mdp, method, options)
     unit_a = _canonical.pearson_standardise(
         _canonicalize(mdp, reward_a, method, options), reward_a, weights
     )
@@ -333,9 +423,10 @@ def starc(
 
 @partial(jax.jit, static_argnames=("method", "norm", "metric"))
 def _starc_kernel(mdp, reward_a, reward_b, method, options, norm, metric):
+    options = _with_defaults(mdp, options)
     if method in _FACTORED:
-        unit_a, weights = _starc_factored_units(mdp, reward_a, method, options, norm)
-        unit_b, _ = _starc_factored_units(mdp, reward_b, method, options, norm)
+        unit_a, weights, _ = _starc_factored_units(mdp, reward_a, method, options, norm)
+        unit_b, _, _ = _starc_factored_units(mdp, reward_b, method, options, norm)
         return _canonical.weighted_norm(unit_a - unit_b, weights[metric], metric)
     canonical_a = _canonicalize(mdp, reward_a, method, options)
     canonical_b = _canonicalize(mdp, reward_b, method, options)
@@ -349,7 +440,7 @@ _FACTORED = ("val", "minimal")
 
 
 def _starc_factored_units(mdp, reward, method, options, order):
-    """Standardised ``c`` (``[..., S·A]``) of ``C = c·g`` and the norm weights of ``g``.
+    """Standardised ``c`` (``[..., S·A]``) of ``C = c·g``, the norm weights of ``g`` and ``‖R‖``.
 
     Every Lp norm of ``c·g`` over ``(s, a, s')`` is a weighted norm of ``c`` over
     ``(s, a)``: weights ``Σ_s' g`` (L1), ``Σ_s' g²`` (L2), ``max_s' g`` (L∞), since
@@ -369,7 +460,7 @@ def _starc_factored_units(mdp, reward, method, options, order):
     norm = _canonical.weighted_norm(flat, weights[order], order)
     size = _canonical.norm(_canonical.flat(reward), order)
     zero = norm <= _kernels.zero_tolerance(levelled.dtype, reward.dtype, mdp.dtype) * size
-    return jnp.where(zero[..., None], 0, flat / jnp.where(zero, 1, norm)[..., None]), weights
+    return jnp.where(zero[..., None], 0, flat / jnp.where(zero, 1, norm)[..., None]), weights, size
 
 
 @_deprecation.positional_options("method")
@@ -384,16 +475,20 @@ def pairwise(
 ) -> jax.Array:
     """All distances between ``N`` rewards (``[N, S, A, S']``) as an ``[N, N]`` matrix.
 
-    Canonicalises each reward once, ``chunk_size`` rewards at a time to bound the memory
-    of intermediate tensors (by default as many as fit in about 256 MiB of
-    intermediates, :data:`PAIRWISE_MEMORY`), then forms the matrix from a Gram product with full
+    Canonicalises each reward once, then forms the matrix from a Gram product with full
     float32 precision (``HIGHEST``: reduced-precision GPU matmuls move EPIC by ~5e-3)
-    or, for STARC with L1/L∞ metrics, from row-chunked differences. ``options`` are
+    or, for STARC with L1/L∞ metrics, from row-chunked differences. EPIC and DARD never
+    write the canonical rewards out: the Gram product forms them block by block from the
+    rewards and an ``[N, S, S']`` (DARD) or ``[N, S]`` (EPIC) offset. DARD's products, and
+    STARC's canonicalisations other than VAL and minimal, run at most ``chunk_size``
+    rewards at a time to bound the memory of intermediate tensors (by default as many as
+    fit in about 256 MiB of intermediates, :data:`PAIRWISE_MEMORY`). A NaN or infinity in
+    ``rewards`` raises ``ValueError`` naming its index, as everywhere. ``options`` are
     those of :func:`epic`, :func:`dard` or :func:`starc`. ``devices`` (None: every JAX
     device; an integer ``n``: the first ``n``; or a list) splits the rewards across
     devices with ``jax.sharding``; the matrix is the same.
     """
-    rewards = check_reward(mdp, rewards, name="rewards")
+    rewards = _reward_array(mdp, rewards, "rewards")
     if rewards.ndim != 4:
         raise ValueError(
             f"rewards must have shape [N, S, A, S'] (one batch dimension), got {rewards.shape}; "
@@ -401,13 +496,16 @@ def pairwise(
         )
     if chunk_size is None:
         # A handful of [S, A, S'] intermediates per reward in flight (DARD's are [A, S, S]).
-        per_reward = 6 * rewards[0].size * rewards.dtype.itemsize
+        per_reward = 6 * math.prod(rewards.shape[1:]) * rewards.dtype.itemsize
         chunk_size = max(1, min(len(rewards), PAIRWISE_MEMORY // per_reward))
     chunk_size = int(chunk_size)
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}.")
-    rewards, count = _sharding.put_batch(rewards, _sharding.mesh(devices))
-    matrix = _pairwise_matrix(mdp, rewards, method, chunk_size, options)
+    placed, count = _sharding.put_batch(rewards, _sharding.mesh(devices))
+    matrix, finite = _pairwise_matrix(mdp, placed, method, chunk_size, options)
+    # The kernel reads every reward anyway and reports whether its sums over them are
+    # finite: a NaN/inf check before it would be one more pass over the whole batch.
+    _finite_or_raise(finite, "rewards", rewards)
     return matrix if matrix.shape[0] == count else matrix[:count, :count]
 
 
@@ -418,8 +516,7 @@ def _pairwise_matrix(mdp, rewards, method, chunk_size, options):
         canonical_options = _canonical_options(
             mdp, method, options.get("state_dist"), options.get("action_dist"), None
         )
-        weights = _pearson_weights(mdp, method, canonical_options)
-        return _pairwise_pearson(mdp, rewards, method, canonical_options, weights, chunk_size)
+        return _pairwise_pearson(mdp, rewards, method, canonical_options, chunk_size)
     if method == "starc":
         _known_options(options, {"canonical", "norm", "metric", "policy"}, method)
         canonical = options.get("canonical", "val")
@@ -431,79 +528,119 @@ def _pairwise_matrix(mdp, rewards, method, chunk_size, options):
 
 
 @partial(jax.jit, static_argnames=("method", "chunk_size"))
-def _pairwise_pearson(mdp, rewards, method, options, weights, chunk_size):
+def _pairwise_pearson(mdp, rewards, method, options, chunk_size):
+    options = _with_defaults(mdp, options)
+    weights = _pearson_weights(mdp, method, options)
     # Zero detection follows the least precise input (float32 rewards on a float64 MDP
     # are shaping only to float32 rounding); the arithmetic uses the most precise.
     tolerance = _kernels.zero_tolerance(rewards.dtype, weights.dtype)
     dtype = jnp.result_type(rewards, weights, mdp.transitions)
     rewards, weights = rewards.astype(dtype), weights.astype(dtype)
-    column_weights = jnp.sqrt(weights.reshape(-1))
+    gamma = mdp.gamma.astype(dtype)
     if method == "epic":
-        gram = _epic_gram(mdp, rewards, options, column_weights)
+        state_dist, action_dist = options["state_dist"], options["action_dist"]
+        mean_next, overall = _canonical.epic_means(rewards, state_dist, action_dist)
+        # EPIC's C has weighted mean 0 under its own coverage, so no centring is needed.
+        arriving = gamma * (mean_next - overall[:, None])  # [N, S']
+
+        def offset(start, size):
+            leaving = jax.lax.dynamic_slice_in_dim(mean_next, start, size, axis=1)
+            return arriving[:, None, :] - leaving[:, :, None]
+
+        # ‖O‖² of O(s, s') = γ(m(s') − m̄) − m(s) under D_S(s)·D_A(a)·D_S(s'), in closed form.
+        def mass(values):
+            return jnp.sum(state_dist * values, axis=-1)
+
+        offset_size = jnp.sum(action_dist) * (
+            jnp.sum(state_dist) * (mass(arriving**2) + mass(mean_next**2))
+            - 2 * mass(arriving) * mass(mean_next)
+        )
     else:
+        pair_weights = weights.sum(axis=1)  # Σ_a w(s, a, s'): DARD's offset ignores a
+        dynamics = _canonical.dard_dynamics(mdp, options["action_dist"], dtype)
 
-        def centred(reward):
-            canonical = _canonicalize(mdp, reward, method, options)
-            mean = jnp.sum(weights * canonical, axis=(-3, -2, -1), keepdims=True)
-            return _canonical.flat(canonical - mean)
+        def centred_offset(reward):
+            offset, mean_next = _canonical.dard_offset(reward, mdp.gamma, dynamics)
+            # The coverage's mean of C = R + offset; Σ w·R = E_{S~uniform} u(S).
+            offset = offset - (jnp.mean(mean_next) + jnp.sum(pair_weights * offset))
+            return offset, jnp.sum(pair_weights * offset**2)
 
-        gram = _gram(jax.lax.map(centred, rewards, batch_size=chunk_size), column_weights)
+        # A few MiB of rewards at a time: products that size run on both cores of the
+        # benchmark machine when it is otherwise idle (31 ms for the 64 rewards of
+        # |S| = 128, |A| = 4, against 45 ms one reward at a time); the whole batch at once
+        # makes XLA:CPU transpose all the rewards and runs slower than either.
+        per_reward = math.prod(rewards.shape[1:]) * rewards.dtype.itemsize
+        batch = max(1, min(chunk_size, _PRODUCT_BYTES // per_reward))
+        offsets, offset_size = jax.lax.map(centred_offset, rewards, batch_size=batch)
+
+        def offset(start, size):
+            return jax.lax.dynamic_slice_in_dim(offsets, start, size, axis=1)
+
+    gram = _offset_gram(rewards, offset, jnp.sqrt(weights))
     # Units are centred / norm: the norms come from the Gram diagonal and the division is
     # applied to the Gram matrix, so the [N, S·A·S'] units are never written out.
     norm = jnp.sqrt(jnp.diag(gram))
-    size = jnp.sqrt(jnp.sum(weights * rewards**2, axis=(-3, -2, -1)))
+    # The reward's size for the zero test: R = C − O, so ‖R‖ is within ‖C‖ of ‖O‖, and
+    # wherever the test can hold (‖C‖ ≤ 1000 ulps of ‖R‖) ‖C‖ + ‖O‖ equals ‖R‖ to 1e-12
+    # relative: the same decisions, without another pass over the rewards (a weighted
+    # sum of squares over [N, S, A, S'] costs XLA:CPU as much as a third of the Gram).
+    # A NaN or inf in a reward makes it NaN or inf (0·inf is NaN): that is the
+    # finiteness the caller checks.
+    size = norm + jnp.sqrt(jnp.maximum(offset_size, 0))
     zero = norm <= tolerance * size
     inverse_norm = jnp.where(zero, 0, 1 / jnp.where(zero, 1, norm))
     gram = gram * inverse_norm[:, None] * inverse_norm[None, :]
     squared = jnp.diag(gram)
     # ½‖a − b‖ with ‖a‖² = squared norms (1, or 0 for a zero canonical reward).
-    return 0.5 * jnp.sqrt(jnp.maximum(squared[:, None] + squared[None, :] - 2 * gram, 0))
+    matrix = 0.5 * jnp.sqrt(jnp.maximum(squared[:, None] + squared[None, :] - 2 * gram, 0))
+    return matrix, jnp.all(jnp.isfinite(size))
 
 
-def _gram(flat, column_weights=None, block: int = 4096):
+#: Bytes of rewards whose DARD products run together (see _pairwise_pearson).
+_PRODUCT_BYTES = 8 * 2**20
+#: Columns per block of a Gram product: a [N, block] slice stays in cache.
+_GRAM_COLUMNS = 2048
+
+
+def _offset_gram(rewards, offset, root_weights):
+    """``G_ij = Σ_k w_k C_ik C_jk`` over transitions ``k = (s, a, s')``, ``C = R + offset(s, s')``.
+
+    ``offset(start, size)`` gives the ``[N, size, S']`` offsets of source states
+    ``start … start + size − 1`` (EPIC's and DARD's canonical rewards are ``R`` plus such
+    an action-independent term); ``root_weights`` is ``√w``, ``[S, A, S']``. Accumulated
+    over blocks of a few source states: each block of ``C`` is formed from ``R`` where it
+    is multiplied, so the ``[N, S·A·S']`` canonical rewards are never written out and the
+    rewards are read once, with no gathers.
+    """
+    count, n_states, n_actions, _ = rewards.shape
+    states = _block_states(n_states, n_actions * n_states)
+
+    def accumulate(index, gram):
+        start = index * states
+        root = jax.lax.dynamic_slice_in_dim(root_weights, start, states, axis=0)
+        block = jax.lax.dynamic_slice_in_dim(rewards, start, states, axis=1)
+        columns = ((block + offset(start, states)[:, :, None, :]) * root).reshape(count, -1)
+        return gram + jnp.matmul(columns, columns.T, precision=HIGHEST)
+
+    start = jnp.zeros((count, count), rewards.dtype)
+    return jax.lax.fori_loop(0, n_states // states, accumulate, start)
+
+
+def _block_states(n_states: int, columns_per_state: int) -> int:
+    """The largest divisor of ``n_states`` whose rows span at most ``_GRAM_COLUMNS`` columns."""
+    fits = max(1, _GRAM_COLUMNS // columns_per_state)
+    return max(d for d in range(1, min(fits, n_states) + 1) if n_states % d == 0)
+
+
+def _gram(flat, column_weights):
     """``(flat·w) @ (flat·w).T`` (``[N, D] -> [N, N]``) accumulated over column blocks.
 
     XLA:CPU runs one tall ``[N, D] @ [D, N]`` product several times slower than the same
     work in cache-sized column blocks; the blocks also bound the working set, and the
-    optional ``column_weights`` ``[D]`` are applied per block, never to the whole array.
+    ``column_weights`` ``[D]`` are applied per block, never to the whole array.
     """
-    if column_weights is None:
-        column_weights = jnp.ones(flat.shape[-1], flat.dtype)
-    return _blocked_gram(lambda columns, index: columns, flat, column_weights, block)
-
-
-def _epic_gram(mdp, rewards, options, column_weights, block: int = 4096):
-    """Gram matrix of EPIC canonical rewards without writing them out.
-
-    ``C = R + γm(s') − m(s) − γm̄`` is formed block by block of columns inside the Gram
-    loop from ``R`` and the ``[N, S]`` means ``m``: one pass over the rewards instead of
-    writing and re-reading an ``[N, S·A·S']`` array. EPIC's ``C`` has weighted mean 0
-    under its own coverage, so no centring is needed.
-    """
-    state_dist, action_dist = options["state_dist"], options["action_dist"]
-    gamma = mdp.gamma.astype(rewards.dtype)
-    mean_next = jnp.sum(rewards * (action_dist[:, None] * state_dist[None, :]), axis=(-2, -1))
-    overall = jnp.sum(mean_next * state_dist, axis=-1)
-    n_states, n_actions = mdp.n_states, mdp.n_actions
-    column = jnp.arange(n_states * n_actions * n_states)
-    source, destination = column // (n_actions * n_states), column % n_states
-
-    def canonical(columns, index):
-        sources = jnp.take(source, index)
-        destinations = jnp.take(destination, index)
-        return (
-            columns
-            + gamma * jnp.take(mean_next, destinations, axis=1)
-            - jnp.take(mean_next, sources, axis=1)
-            - gamma * overall[:, None]
-        )
-
-    return _blocked_gram(canonical, _canonical.flat(rewards), column_weights, block)
-
-
-def _blocked_gram(transform, flat, column_weights, block):
-    """``Σ_blocks B·Bᵀ`` with ``B = transform(flat[:, cols], cols)·w[cols]`` per column block."""
     count, width = flat.shape
+    block = _GRAM_COLUMNS
     blocks = -(-width // block)
     padding = blocks * block - width
     padded = jnp.pad(flat, ((0, 0), (0, padding)))
@@ -512,8 +649,6 @@ def _blocked_gram(transform, flat, column_weights, block):
     def accumulate(index, gram):
         start = index * block
         columns = jax.lax.dynamic_slice_in_dim(padded, start, block, axis=1)
-        indices = jnp.minimum(start + jnp.arange(block), width - 1)
-        columns = transform(columns, indices)
         columns = columns * jax.lax.dynamic_slice_in_dim(padded_weights, start, block)
         return gram + jnp.matmul(columns, columns.T, precision=HIGHEST)
 
@@ -522,9 +657,10 @@ def _blocked_gram(transform, flat, column_weights, block):
 
 @partial(jax.jit, static_argnames=("method", "norm", "metric", "chunk_size"))
 def _pairwise_starc(mdp, rewards, method, options, norm, metric, chunk_size):
+    options = _with_defaults(mdp, options)
     if method in _FACTORED:
         # Only [S, A] coefficients per reward: the whole batch at once.
-        units, weights = _starc_factored_units(mdp, rewards, method, options, norm)
+        units, weights, size = _starc_factored_units(mdp, rewards, method, options, norm)
         weights = weights[metric]
     else:
 
@@ -534,19 +670,31 @@ def _pairwise_starc(mdp, rewards, method, options, norm, metric, chunk_size):
 
         units = jax.lax.map(standardise, rewards, batch_size=chunk_size)  # [N, S·A·S']
         weights = jnp.ones(units.shape[-1], units.dtype)
+        size = _canonical.norm(_canonical.flat(rewards), norm)
+    # Any NaN or inf in a reward makes its norm NaN or inf.
+    finite = jnp.all(jnp.isfinite(size))
     if metric == 2:
         gram = _gram(units, jnp.sqrt(weights))
         squared = jnp.diag(gram)
-        return jnp.sqrt(jnp.maximum(squared[:, None] + squared[None, :] - 2 * gram, 0))
-    return jax.lax.map(
+        return jnp.sqrt(jnp.maximum(squared[:, None] + squared[None, :] - 2 * gram, 0)), finite
+    matrix = jax.lax.map(
         lambda row: _canonical.weighted_norm(row - units, weights, metric),
         units,
         batch_size=chunk_size,
     )
+    return matrix, finite
 
 
 # ---------------------------------------------------------------------------
 # Regret, equivalence and the older distances.
+
+
+#: Value-iteration sweeps that choose the policy :func:`regret` evaluates first: enough
+#: that it is usually optimal already (one exact evaluation confirms it), far fewer than
+#: value iteration needs to converge (~240 at γ = 0.9).
+_WARM_START_SWEEPS = 8
+#: Improvement steps :func:`regret`'s policy iteration may take (it takes a handful).
+_POLICY_ITERATION_STEPS = 1000
 
 
 def regret(mdp: TabularMDP, true_reward, proxy_reward) -> jax.Array:
@@ -556,10 +704,95 @@ def regret(mdp: TabularMDP, true_reward, proxy_reward) -> jax.Array:
     with ``π*_proxy`` uniform over the proxy's optimal actions (ties included) and
     ``J`` the expected discounted return from ``mdp.initial``. 0 when every policy
     has the same true return. Batch dimensions broadcast.
+
+    With ``γ < 1`` the optimal policies of the proxies, of the true rewards and of their
+    negations (``min_π J = −max_π J_{−true}``) are found exactly, in one batch: the
+    policy greedy after a few value-iteration sweeps is evaluated exactly, and where it
+    is not yet optimal policy iteration (Howard 1960) continues from it; one compiled
+    program. With ``γ = 1`` (some policies may never terminate) by value iteration.
     """
-    true_reward = check_reward(mdp, true_reward, name="true_reward")
-    proxy_reward = check_reward(mdp, proxy_reward, name="proxy_reward")
+    true_reward = _reward_array(mdp, true_reward, "true_reward")
+    proxy_reward = _reward_array(mdp, proxy_reward, "proxy_reward")
     _broadcastable(true_reward, proxy_reward)
+    if isinstance(mdp.gamma, jax.core.Tracer) or float(mdp.gamma) >= 1:
+        # Value iteration would run to its iteration limit on a NaN: check values first.
+        _checks.finite("true_reward", true_reward)
+        _checks.finite("proxy_reward", proxy_reward)
+        return _regret_by_value_iteration(mdp, true_reward, proxy_reward)
+    proxy_dtype = np.dtype(jnp.result_type(mdp.transitions, proxy_reward))
+    tie_tolerance = DEFAULT_TIE_TOLERANCE.get(proxy_dtype, 1e-4)
+    result, finite_true, finite_proxy, settled = _exact_regret(
+        mdp, true_reward, proxy_reward, tie_tolerance
+    )
+    # Policy iteration ends on NaN rewards too (nothing compares better), so the values
+    # are checked after the program, from sums it computed anyway.
+    _finite_or_raise(finite_true, "true_reward", true_reward)
+    _finite_or_raise(finite_proxy, "proxy_reward", proxy_reward)
+    if not isinstance(settled, jax.core.Tracer) and not bool(settled):
+        raise ConvergenceError(
+            f"regret's policy iteration changed actions in all {_POLICY_ITERATION_STEPS} steps."
+        )
+    return result
+
+
+@jax.jit
+def _exact_regret(mdp, true_reward, proxy_reward, tie_tolerance):
+    """:func:`regret` for ``γ < 1``; also whether each reward is finite and whether the
+    policy iteration settled."""
+    dtype = jnp.result_type(mdp.transitions, true_reward, proxy_reward)
+    n_states, n_actions = mdp.n_states, mdp.n_actions
+    transitions = mdp.transitions.astype(dtype)
+    live = ~mdp.terminal
+    continuing = transitions * (live[:, None, None] & live[None, None, :])
+    gamma = mdp.gamma.astype(dtype)
+
+    def expected_of(reward):
+        # r(s, a), 0 in terminal states; a NaN/inf anywhere in R makes its row's sum one.
+        expected = _kernels.expected_reward(transitions, reward.astype(dtype))
+        return jnp.where(live[:, None], expected, 0), jnp.all(jnp.isfinite(expected))
+
+    true_expected, finite_true = expected_of(true_reward)
+    proxy_expected, finite_proxy = expected_of(proxy_reward)
+    trues = true_expected.reshape(-1, n_states, n_actions)
+    proxies = proxy_expected.reshape(-1, n_states, n_actions)
+    expected = jnp.concatenate([proxies, trues, -trues])
+
+    def sweep(_, values):
+        return jnp.where(live, jnp.max(_kernels.backup(continuing, gamma, expected, values), -1), 0)
+
+    values = jax.lax.fori_loop(0, _WARM_START_SWEEPS, sweep, jnp.zeros(expected.shape[:-1], dtype))
+    start = jnp.argmax(_kernels.backup(continuing, gamma, expected, values), axis=-1)
+    values, q = _kernels.deterministic_values(mdp, expected, start)
+    # Optimal unless some action beats the chosen one by more than rounding (the rule of
+    # rewardviz._kernels.improve, which policy iteration stops by).
+    chosen = jnp.take_along_axis(q, start[..., None], axis=-1)[..., 0]
+    scale = jnp.maximum(1, jnp.max(jnp.abs(q), axis=(-2, -1)))[..., None]
+    improvable = jnp.any(jnp.max(q, axis=-1) > chosen + 64 * jnp.finfo(dtype).eps * scale)
+
+    def iterate(_):
+        actions, _, settled = _kernels.policy_iteration(
+            mdp, expected, start, _POLICY_ITERATION_STEPS
+        )
+        return *_kernels.deterministic_values(mdp, expected, actions), settled
+
+    values, q, settled = jax.lax.cond(
+        improvable, iterate, lambda _: (values, q, jnp.asarray(True)), None
+    )
+
+    batch = jnp.broadcast_shapes(true_reward.shape[:-3], proxy_reward.shape[:-3])
+    policy = _kernels.greedy(q[: len(proxies)], tie_tolerance)
+    policy = jnp.broadcast_to(
+        policy.reshape(*proxy_reward.shape[:-3], n_states, n_actions), (*batch, n_states, n_actions)
+    )
+    against = jnp.broadcast_to(true_expected, (*batch, n_states, n_actions))
+    achieved = _kernels.start_value(mdp, _kernels.stochastic_values(mdp, policy, against))
+    returns = _kernels.start_value(mdp, values[len(proxies) :])
+    best = returns[: len(trues)].reshape(true_reward.shape[:-3])
+    worst = -returns[len(trues) :].reshape(true_reward.shape[:-3])
+    return _kernels.normalised_regret(best, worst, achieved), finite_true, finite_proxy, settled
+
+
+def _regret_by_value_iteration(mdp, true_reward, proxy_reward):
     proxy_policy = optimal_policy(mdp, proxy_reward)
     achieved = policy_return(mdp, true_reward, proxy_policy)
     start = mdp.initial.astype(achieved.dtype)
@@ -788,8 +1021,10 @@ def _sampled_returns(mdp, reward_a, reward_b, policy, key, episodes, horizon):
 
 
 def _distribution(name, dist, size, mdp):
+    """``dist`` checked as a distribution over ``size`` outcomes; None (uniform, built by
+    :func:`_with_defaults`) stays None."""
     if dist is None:
-        return jnp.full((size,), 1 / size, mdp.dtype)
+        return None
     dist = _checks.float_array(name, dist, dtype=mdp.dtype)
     if dist.shape != (size,):
         raise ValueError(f"{name} must have shape ({size},), got {dist.shape}.")
@@ -797,6 +1032,30 @@ def _distribution(name, dist, size, mdp):
     if bool((dist < 0).any()) or abs(float(dist.sum()) - 1) > 1e-6:
         raise ValueError(f"{name} must be a probability distribution (non-negative, sum 1).")
     return dist
+
+
+def _reward_array(mdp, reward, name):
+    """``reward`` as a float array of shape ``[..., S, A, S']``; its values are not checked.
+
+    For kernels that report whether their sums over the rewards are finite: the caller
+    then runs :func:`_finite_or_raise`, which names the first NaN/inf as
+    :func:`rewardviz.rewards.check_reward` does, without a pass of its own when all is well.
+    """
+    reward = _checks.float_array(name, reward)
+    _checks.trailing_shape(
+        name, reward, (mdp.n_states, mdp.n_actions, mdp.n_states), "[..., S, A, S']"
+    )
+    return reward
+
+
+def _finite_or_raise(finite, name, reward) -> None:
+    """After a kernel on ``reward`` reported ``finite``: raise naming the first NaN/inf if not.
+
+    A finite flag that is false because a sum overflowed, not because of a NaN/inf, finds
+    nothing and raises nothing. Traced flags (under the caller's jit) are not checked.
+    """
+    if not isinstance(finite, jax.core.Tracer) and not bool(finite):
+        _checks.finite(name, reward)
 
 
 def _order(name, value) -> float:

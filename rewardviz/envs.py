@@ -8,13 +8,16 @@ vectorised numpy; nothing here solves anything.
 from __future__ import annotations
 
 import functools
+import math
+import numbers
+import operator
 from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rewardviz import _checks, _deprecation, _kernels
+from rewardviz import _budget, _checks, _deprecation, _kernels
 from rewardviz.mdp import TabularMDP
 
 __all__ = [
@@ -67,6 +70,10 @@ def gridworld(
     """
     grid = _parse_layout(layout)
     slip = _checks.in_range("slip", slip, 0.0, 1.0)
+    step_reward = _finite_number("step_reward", step_reward)
+    goal_reward = _finite_number("goal_reward", goal_reward)
+    lava_reward = _finite_number("lava_reward", lava_reward)
+    cliff_reward = _finite_number("cliff_reward", cliff_reward)
     rows, cols = grid.shape
     is_state = np.isin(grid, list(_STATE_CELLS))
     cells = np.argwhere(is_state)  # [S, 2], row-major
@@ -148,10 +155,10 @@ def chain(
     Example:
         >>> mdp, reward = rv.envs.chain(5)
     """
-    n_states = int(n_states)
-    if n_states < 2:
-        raise ValueError(f"n_states must be at least 2, got {n_states}.")
+    n_states = _size("n_states", n_states, "states in the chain", minimum=2)
+    _check_dense(n_states, 2, "chain")
     slip = _checks.in_range("slip", slip, 0.0, 1.0)
+    goal_reward = _finite_number("goal_reward", goal_reward)
     states = np.arange(n_states)
     left = np.maximum(states - 1, 0)
     right = np.minimum(states + 1, n_states - 1)
@@ -227,13 +234,17 @@ def random_mdp(
         n_successors: if given, each ``(s, a)`` reaches only this many random states.
         concentration: Dirichlet parameter; small values give peaked rows.
     """
-    n_states, n_actions = int(n_states), int(n_actions)
-    if n_states < 1 or n_actions < 1:
-        raise ValueError("n_states and n_actions must be positive.")
-    if n_successors is not None and not 1 <= int(n_successors) <= n_states:
-        raise ValueError(f"n_successors must lie in 1..{n_states}, got {n_successors}.")
-    if not concentration > 0:
-        raise ValueError(f"concentration must be positive, got {concentration}.")
+    n_states = _size("n_states", n_states, "states")
+    n_actions = _size("n_actions", n_actions, "actions")
+    _check_dense(n_states, n_actions, "random_mdp")
+    if n_successors is not None:
+        n_successors = _size("n_successors", n_successors, "successors per (s, a)", minimum=None)
+        if not 1 <= n_successors <= n_states:
+            raise ValueError(f"n_successors must lie in 1..{n_states}, got {n_successors}.")
+    # An infinite concentration would give NaN transition rows, refused later under
+    # another name.
+    if not 0 < concentration < math.inf:
+        raise ValueError(f"concentration must be positive and finite, got {concentration}.")
     transitions, reward = _kernels.random_dynamics(
         _checks.key("seed", seed),
         float(concentration),
@@ -276,7 +287,16 @@ def random_reward(
         >>> rv.envs.random_reward(mdp, seed=1, batch_shape=(3,)).shape
         (3, 4, 2, 4)
     """
-    shape = (*tuple(batch_shape), mdp.n_states, mdp.n_actions, mdp.n_states)
+    batch_shape = tuple(
+        _size(f"batch_shape[{i}]", n, "a batch dimension", minimum=0)
+        for i, n in enumerate(batch_shape)
+    )
+    shape = (*batch_shape, mdp.n_states, mdp.n_actions, mdp.n_states)
+    _budget.check_memory(
+        f"random_reward(batch_shape={batch_shape}) on |S| = {mdp.n_states}, |A| = {mdp.n_actions}",
+        math.prod(shape) * np.dtype(mdp.dtype).itemsize,
+        "Draw a smaller batch, or several batches one after another.",
+    )
     return jax.random.normal(_checks.key("seed", seed), shape, dtype=mdp.dtype)
 
 
@@ -391,6 +411,54 @@ def _gymnasium_grid(base, kind: str) -> dict:
         chars[-1, -1] = "G"
         return {"grid_shape": cliff.shape, "grid_layout": ["".join(row) for row in chars]}
     return {}
+
+
+def _check_dense(n_states: int, n_actions: int, caller: str) -> None:
+    """Refuse an MDP whose dense ``[S, A, S']`` arrays (kernel, reward, a copy each) cannot fit."""
+    _budget.check_memory(
+        f"{caller} with {n_states:,} states and {n_actions} actions (dense [S, A, S'] arrays)",
+        4 * n_states**2 * n_actions * 4,
+        "Tabular MDPs here are dense: use fewer states.",
+    )
+
+
+def _size(name: str, value, meaning: str, *, minimum: int | None = 1) -> int:
+    """``value`` as an ``int`` >= ``minimum``; a non-integral number such as 2.7 is refused.
+
+    ``int(2.7)`` would silently build a smaller environment. Integer-valued floats
+    (``3.0``) and integer scalars of numpy or JAX are accepted; booleans are not. With
+    ``minimum=None`` the caller checks the range itself.
+    """
+    if not isinstance(value, bool):
+        try:
+            number = operator.index(value)
+        except TypeError:
+            integral = isinstance(value, numbers.Real) and float(value).is_integer()
+            number = int(value) if integral else None
+        if number is not None:
+            if minimum is not None and number < minimum:
+                bound = "positive" if minimum == 1 else f"at least {minimum}"
+                raise ValueError(f"{name} ({meaning}) must be {bound}, got {number}.")
+            return number
+    at_least = "" if minimum is None else f" >= {minimum}"
+    raise TypeError(
+        f"{name} ({meaning}) must be a whole number{at_least}, got {value!r} "
+        f"({type(value).__name__}); sizes are never rounded, pass an int."
+    )
+
+
+def _finite_number(name: str, value) -> float:
+    """``value`` as a ``float``, or an error naming ``name`` if it is not a finite number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be a finite number, got {value!r}.") from error
+    if not math.isfinite(number):
+        raise ValueError(
+            f"{name} must be a finite number, got {value!r}; a NaN or infinite reward would "
+            "make every value that depends on it NaN."
+        )
+    return number
 
 
 def _parse_layout(layout: Sequence[str]) -> np.ndarray:

@@ -7,17 +7,18 @@ compare every distance ``d(R1, R(t))`` with the normalised regret of optimising 
 reward when the other is the true one. :func:`interpolation_study` runs that experiment
 in a few jitted calls (one per chunk of environments), exactly:
 
-- Every canonicalisation is linear in the reward. EPIC and DARD (``[S, A, S']`` work per
-  reward, ``O(|A||S|³)`` for DARD) canonicalise each pair's two endpoints once and
-  interpolate the canonical rewards. VAL and the minimal canonicalisation work on the
-  ``[S, A]`` expected rewards of every point with per-MDP matrices computed once per
-  environment and shared by all its rewards.
+- Every canonicalisation is linear in the reward, so each pair's two endpoints are
+  canonicalised once (EPIC and DARD, ``[S, A, S']`` work per reward, ``O(|A||S|³)`` for
+  DARD; VAL and the minimal canonicalisation on ``[S, A]`` expected rewards with per-MDP
+  matrices computed once per environment) and every distance of ``R(t)`` is a norm of a
+  combination of the two canonical endpoints, computed without storing the points.
 - The minimal canonicalisation is the closed-form projection of
   :mod:`rewardviz.distances`, not a gradient-descent approximation.
 - Optimal values come from policy iteration with exact linear solves (the kernel of
-  :func:`rewardviz.solve.policy_iteration`), which ends in a handful of iterations on
-  these MDPs where value iteration would need hundreds of sweeps to reach the same
-  accuracy; regrets are normalised as in :func:`rewardviz.distances.regret`.
+  :func:`rewardviz.solve.policy_iteration`) started from a few value-iteration sweeps,
+  which ends in one or two iterations on these MDPs where value iteration alone would
+  need hundreds of sweeps to reach the same accuracy; regrets are normalised as in
+  :func:`rewardviz.distances.regret`.
 
 Environments (the generator, documented because results depend on it): environment
 ``e`` draws from ``jax.random.fold_in(jax.random.key(seed), e)`` (independent streams;
@@ -64,10 +65,11 @@ STUDY_CANONICALS = ("none", "epic", "dard", "val", "minimal")
 ORDERS = {"l1": 1, "l2": 2, "linf": np.inf}
 #: Bytes of intermediate arrays one jitted chunk may hold; sets the default chunk size.
 STUDY_MEMORY = 256 * 2**20
-#: Intermediates of one environment, in units of its ``[pairs, steps, S·A·S']`` reward
-#: array: an estimate (the points, three canonical forms, standardised copies, one
-#: difference per metric), generous rather than measured per buffer.
-_ARRAYS_PER_ENV = 12
+#: Intermediates of one environment, as counts of arrays of two shapes: ``[P, 2, S, A, S']``
+#: (the endpoints, their EPIC and DARD forms, the centred Pearson endpoints, DARD's
+#: per-action products) and ``[2, P, T, S, S]`` (policy iteration's systems, their
+#: factorisations and the two evaluations). Estimates, generous rather than measured per buffer.
+_ENDPOINT_ARRAYS, _SYSTEM_ARRAYS = 10, 8
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -305,20 +307,29 @@ def _run_study(
     ts = jnp.linspace(0, 1, steps, dtype=transitions.dtype)
 
     if chunk_size is None:
-        per_env = _ARRAYS_PER_ENV * n_rewards * steps * np.prod(shape) * transitions.itemsize
+        endpoints = n_rewards * 2 * np.prod(shape)
+        systems = 2 * n_rewards * steps * n_states**2
+        per_env = (_ENDPOINT_ARRAYS * endpoints + _SYSTEM_ARRAYS * systems) * transitions.itemsize
         chunk_size = int(max(1, min(n_envs, STUDY_MEMORY // per_env)))
     chunk_size = _checks.positive_int("chunk_size", chunk_size)
+    # Equal chunks, the last padded with copies of the last environment (results dropped):
+    # every call has the same shapes, so each kernel compiles once.
+    n_chunks = -(-n_envs // chunk_size)
+    chunk_size = -(-n_envs // n_chunks)
 
     from tqdm.auto import tqdm  # a core dependency; imported here to keep import light
 
+    host_transitions = np.asarray(transitions)
     distances, regrets = [], []
-    starts = range(0, n_envs, chunk_size)
-    for start in tqdm(starts, desc="environments", unit="chunk", disable=not progress):
-        part = slice(start, min(start + chunk_size, n_envs))
-        chunk = jax.tree_util.tree_map(lambda leaf, part=part: leaf[part], stacked)
-        factors = _factorise(np.asarray(transitions[part]), gamma)
-        distances.append(np.asarray(_study_chunk(chunk, rewards[part], ts, spec, factors)))
-        regrets.append(np.asarray(_solve_regrets(chunk, rewards[part], ts)))
+    for start in tqdm(range(0, n_envs, chunk_size), desc="environments", unit="chunk", disable=not progress):  # fmt: skip
+        indices = np.minimum(np.arange(start, start + chunk_size), n_envs - 1)
+        kept = min(chunk_size, n_envs - start)
+        chunk = jax.tree_util.tree_map(lambda leaf, indices=indices: leaf[indices], stacked)
+        factors = _factorise(host_transitions[indices], gamma)
+        distances.append(
+            np.asarray(_study_chunk(chunk, rewards[indices], ts, spec, factors))[:kept]
+        )
+        regrets.append(np.asarray(_solve_regrets(chunk, rewards[indices], ts))[:kept])
     distances = np.concatenate(distances)  # [E, K, P, T]
     regrets = np.concatenate(regrets)  # [E, 2, P, T]
 
@@ -400,9 +411,9 @@ def _factorise(transitions: np.ndarray, gamma: float) -> dict:
     VAL's ``(I − γP_u)⁻¹`` (``P_u`` the uniform policy's state kernel) and the
     pseudo-inverse of the weighted shaping design ``√w·(γT − I)`` with
     ``w = 1/‖T(·|s, a)‖²`` (as :func:`rewardviz.shaping.potential_least_squares`). They
-    are computed here, once per environment, rather than inside the vmapped kernel:
-    XLA:CPU (jaxlib 0.10) intermittently deadlocks running batched LAPACK calls under
-    ``vmap`` beside large parallel fusions. The study's environments have no terminal
+    are computed here, once per environment, with numpy on the host (~50 ms for the
+    default study) rather than inside the vmapped kernel, where batched LAPACK calls are
+    only safe when :mod:`rewardviz._xla`'s scheduler flag is in effect. The study's environments have no terminal
     states, which keeps both matrices free of the terminal-state masking.
     """
     n_envs, n_states = transitions.shape[:2]
@@ -447,64 +458,139 @@ def _factored_levels(mdp, expected, factor, canonical):
     return rest, transitions / row_norm
 
 
+def _combination_norms(endpoints, jobs, weights=None):
+    """``‖a_t·c1 + b_t·c2‖_order`` ``[P, T]`` for each job ``(c, a, b, order)``, in job order.
+
+    ``endpoints`` ``[C, 2, P, N]`` holds the pairs ``(c1, c2)`` of ``C`` canonical forms;
+    ``a``, ``b`` are ``[P, T]``; ``weights`` ``[C, 3, N]`` (one vector per order 1, 2, ∞)
+    makes every norm the weighted norm of :func:`rewardviz._canonical.weighted_norm`.
+    One loop per order over its jobs, each step one multiply-add-reduce that XLA fuses
+    (the ``[P, T, N]`` combinations are never stored). Measured on the default study
+    (2-core CPU): unrolling the jobs into one program instead compiles 2-3x longer, and
+    with the combinations written for all jobs at once XLA:CPU stores the broadcast
+    endpoints once they feed more than one reduction (3x slower).
+    """
+    out = [None] * len(jobs)
+    for order in dict.fromkeys(job[-1] for job in jobs):
+        chosen = [j for j, job in enumerate(jobs) if job[-1] == order]
+        canonical = jnp.asarray([jobs[j][0] for j in chosen])
+        coefficients = jnp.stack([jnp.stack(jobs[j][1:3]) for j in chosen])  # [J, 2, P, T]
+
+        def one(job, order=order):
+            index, (a, b) = job
+            first, second = endpoints[index]
+            values = a[..., None] * first[:, None] + b[..., None] * second[:, None]
+            if weights is None:
+                return _canonical.norm(values, order)
+            return _canonical.weighted_norm(values, weights[index, _ORDER_INDEX[order]], order)
+
+        for j, norms in zip(chosen, jax.lax.map(one, (canonical, coefficients)), strict=True):
+            out[j] = norms
+    return out
+
+
+#: Position of each order in the ``weights`` of :func:`_combination_norms`.
+_ORDER_INDEX = {1: 0, 2: 1, np.inf: 2}
+
+
 def _environment(mdp, pairs, ts, spec, factor):
-    """One environment: ``pairs`` ``[P, 2, S, A, S']``, points ``ts`` ``[T]``."""
+    """One environment: ``pairs`` ``[P, 2, S, A, S']``, points ``ts`` ``[T]``.
+
+    Every canonicalisation is linear, so the canonical form of ``R(t)`` is
+    ``(1 − t)·c1 + t·c2`` with ``c1``, ``c2`` those of the endpoints, its standardised
+    form ``s_t = a_t·c1 + b_t·c2`` with ``a_t = (1 − t)/‖c(t)‖``, ``b_t = t/‖c(t)‖`` (0 for a
+    zero canonical reward), and the distance ``‖s_0 − s_t‖ = ‖(a_0 − a_t)·c1 − b_t·c2‖``:
+    the sizes and then the distances are norms of combinations of the two endpoints.
+    VAL and the minimal canonicalisation factor as ``c(s, a)·g(s, a, s')`` with ``g ≥ 0``,
+    so their norms over ``(s, a, s')`` are weighted norms of the ``[S·A]`` coefficients.
+    """
     canonicals, norms, metrics = spec
     dtype = pairs.dtype
     n_states, n_actions = mdp.n_states, mdp.n_actions
+    # Point t = 0 is R1 exactly ((1 − 0)·R1 + 0·R2), so distances at t = 0 are exactly 0.
+    second_weight = jnp.broadcast_to(ts, (pairs.shape[0], ts.shape[0]))  # t, [P, T]
+    first_weight = 1 - second_weight
+    tolerance = _kernels.zero_tolerance(dtype, mdp.dtype)  # as rewardviz.distances
 
-    def interpolate(endpoints):  # [P, 2, ...] -> [P, T, ...], exact at t = 0 and 1
-        shape = (1, -1) + (1,) * (endpoints.ndim - 2)
-        t = ts.reshape(shape)
-        return (1 - t) * endpoints[:, None, 0] + t * endpoints[:, None, 1]
+    def coefficients(size, reward_size):
+        """``(a_0 − a_t, −b_t)`` of the standardised points; zero canonical rewards stay 0."""
+        zero = size <= tolerance * reward_size
+        inverse = jnp.where(zero, 0, 1 / jnp.where(zero, 1, size))
+        a, b = first_weight * inverse, second_weight * inverse
+        return a[:, :1] - a, b[:, :1] - b
 
-    # Point t = 0 is R1 exactly ((1 − 0)·R1 + 0·R2): R1's standardised form is the first
-    # point's, so distances at t = 0 are 0 up to summation-order rounding (~1e-16).
-    points = interpolate(pairs)
-    flat_points = points.reshape(*points.shape[:2], -1)
-    expected = _kernels.expected_reward(mdp.transitions.astype(dtype), points)  # [P, T, S, A]
-    out = []
+    # Endpoints over (s, a, s'): the reward, EPIC's and DARD's forms, EPIC's centred form.
+    uniform_states = jnp.full((n_states,), 1 / n_states, dtype)
+    uniform_actions = jnp.full((n_actions,), 1 / n_actions, dtype)
+    forms = {"none": pairs}
+    if "epic" in canonicals:
+        forms["epic"] = _canonical.epic_canonical(mdp, pairs, uniform_states, uniform_actions)
+    if "dard" in canonicals:
+        forms["dard"] = _canonical.dard_canonical(mdp, pairs, uniform_actions)
+    forms = {name: jnp.swapaxes(_canonical.flat(c), 0, 1) for name, c in forms.items()}
+    if "epic" in canonicals:
+        forms["pearson"] = forms["epic"] - forms["epic"].mean(-1, keepdims=True)
+    full = {name: index for index, name in enumerate(forms)}
+    endpoints = jnp.stack(list(forms.values()))  # [C, 2, P, S·A·S']
+    # Weighted endpoints over (s, a): VAL's and the minimal form's coefficients.
+    expected = _kernels.expected_reward(mdp.transitions.astype(dtype), pairs)  # [P, 2, S, A]
+    factored, factored_weights = {}, []
+    for canonical in ("val", "minimal"):
+        if canonical in canonicals:
+            levels, profile = _factored_levels(mdp, expected, factor, canonical)  # [P, 2, S·A]
+            factored[canonical] = jnp.swapaxes(levels, 0, 1)
+            factored_weights.append(
+                jnp.stack([profile.sum(-1), (profile**2).sum(-1), profile.max(-1)]).reshape(3, -1)
+            )
+    factored = {name: (index, levels) for index, (name, levels) in enumerate(factored.items())}
+
+    def stacked(entries):
+        return jnp.stack([levels for _, levels in entries.values()]) if entries else None
+
+    # Sizes ‖c(t)‖ of every form for every norm (and L2 of the reward for the Pearson form).
+    size_jobs = [("none", order) for order in dict.fromkeys((*norms, 2))]
+    size_jobs += [(c, order) for c in ("epic", "dard") if c in full for order in norms]
+    size_jobs += [("pearson", 2)] if "pearson" in full else []
+    found = _combination_norms(
+        endpoints, [(full[c], first_weight, second_weight, order) for c, order in size_jobs]
+    )
+    sizes = dict(zip(size_jobs, found, strict=True))
+    if factored:
+        factored_jobs = [(c, order) for c in factored for order in norms]
+        found = _combination_norms(
+            stacked(factored),
+            [(factored[c][0], first_weight, second_weight, order) for c, order in factored_jobs],
+            jnp.stack(factored_weights),
+        )
+        sizes.update(zip(factored_jobs, found, strict=True))
+
+    # Distances, in spec order.
+    jobs, factored_jobs, order = [], [], []
     for canonical in canonicals:
-        if canonical in ("val", "minimal"):
-            # c(R) = c(s, a)·g(s, a, s'): every Lp norm of c·g over (s, a, s') is a weighted
-            # norm of c over (s, a) (g ≥ 0), so compare [S·A] coefficients only.
-            levels, profile = _factored_levels(mdp, expected, factor, canonical)
-            weights = {
-                1: profile.sum(-1).reshape(-1),
-                2: (profile**2).sum(-1).reshape(-1),
-                np.inf: profile.max(-1).reshape(-1),
-            }
-            for norm in norms:
-                size = _canonical.norm(flat_points, norm)
-                scale = _canonical.weighted_norm(levels, weights[norm], norm)
-                zero = scale <= _kernels.zero_tolerance(dtype) * size  # as rewardviz.distances
-                units = jnp.where(zero[..., None], 0, levels / jnp.where(zero, 1, scale)[..., None])
-                for metric in metrics:
-                    out.append(
-                        _canonical.weighted_norm(units[:, :1] - units, weights[metric], metric)
-                    )
-            continue
-        if canonical == "none":
-            canonical_pairs = pairs
-        elif canonical == "epic":
-            uniform_states = jnp.full((n_states,), 1 / n_states, dtype)
-            uniform_actions = jnp.full((n_actions,), 1 / n_actions, dtype)
-            canonical_pairs = _canonical.epic_canonical(mdp, pairs, uniform_states, uniform_actions)
-        else:
-            uniform_actions = jnp.full((n_actions,), 1 / n_actions, dtype)
-            canonical_pairs = _canonical.dard_canonical(mdp, pairs, uniform_actions)
-        # Linear: canonicalise the endpoints once, interpolate the canonical rewards.
-        canonical_points = interpolate(canonical_pairs)
+        is_factored = canonical in factored
         for norm in norms:
-            units = _canonical.starc_standardise(canonical_points, points, norm, mdp.dtype)
+            a, b = coefficients(sizes[canonical, norm], sizes["none", norm])
             for metric in metrics:
-                out.append(_canonical.norm(units[:, :1] - units, metric))
+                if is_factored:
+                    order.append(("factored", len(factored_jobs)))
+                    factored_jobs.append((factored[canonical][0], a, b, metric))
+                else:
+                    order.append(("full", len(jobs)))
+                    jobs.append((full[canonical], a, b, metric))
         if canonical == "epic":
-            weights = jnp.full(pairs.shape[-3:], 1 / (n_states**2 * n_actions), dtype)
-            units = _canonical.pearson_standardise(canonical_points, points, weights)
-            squared = _canonical.weighted_sum((units[:, :1] - units) ** 2, weights.reshape(-1))
-            out.append(0.5 * jnp.sqrt(squared))
-    return jnp.stack(out)
+            # Pearson form: centred, unit root-mean-square; the distance is ½·RMS difference.
+            a, b = coefficients(sizes["pearson", 2], sizes["none", 2])
+            order.append(("full", len(jobs)))
+            jobs.append((full["pearson"], 0.5 * a, 0.5 * b, 2))
+    found = {
+        "full": _combination_norms(endpoints, jobs) if jobs else [],
+        "factored": (
+            _combination_norms(stacked(factored), factored_jobs, jnp.stack(factored_weights))
+            if factored_jobs
+            else []
+        ),
+    }
+    return jnp.stack([found[kind][index] for kind, index in order])
 
 
 def _expected_points(mdp, pairs, ts):
@@ -515,57 +601,68 @@ def _expected_points(mdp, pairs, ts):
     return (1 - t) * endpoints[:, None, 0] + t * endpoints[:, None, 1]
 
 
+#: Bellman sweeps before policy iteration (see :func:`_warm_start`).
+_WARM_SWEEPS = 32
+
+
+def _warm_start(mdp, expected):
+    """Greedy actions ``[..., S]`` after :data:`_WARM_SWEEPS` value-iteration sweeps from 0.
+
+    Only a starting policy: policy iteration then makes it exactly optimal. A sweep is
+    one matrix product for the whole batch (~1.5 ms for 22 environments of the default
+    study on a 2-core CPU) where a policy-iteration step factorises every point's system
+    (~50 ms); from the one-step greedy policy the default study needed 6 steps, from
+    this start 1 or 2.
+    """
+    transitions = mdp.transitions.astype(expected.dtype)
+    gamma = mdp.gamma.astype(expected.dtype)
+
+    def sweep(_, values):
+        return jnp.max(_kernels.backup(transitions, gamma, expected, values), axis=-1)
+
+    values = jax.lax.fori_loop(
+        0, _WARM_SWEEPS, sweep, jnp.zeros(expected.shape[:-1], expected.dtype)
+    )
+    return jnp.argmax(_kernels.backup(transitions, gamma, expected, values), axis=-1)
+
+
 @partial(jax.jit, static_argnames=("max_steps",))
-def _policy_iteration_chunk(mdps, pairs, ts, max_steps):
-    """Optimal actions ``[E, 2, P, T, S]`` (index 0 for ``−R(t)``, 1 for ``R(t)``) and
-    whether every environment settled within ``max_steps`` policy-iteration steps."""
+def _regret_chunk(mdps, pairs, ts, max_steps):
+    """Forward and backward regrets ``[E, 2, P, T]`` of a chunk, and whether every
+    environment's policy iteration settled within ``max_steps`` steps."""
 
     def environment(mdp, pairs):
-        expected = _expected_points(mdp, pairs, ts)
+        expected = _expected_points(mdp, pairs, ts)  # [P, T, S, A]
         signed = jnp.stack([-expected, expected])
-        start = jnp.argmax(signed, axis=-1)
-        actions, _, settled = _kernels.policy_iteration(mdp, signed, start, max_steps)
-        return actions, settled
-
-    actions, settled = jax.vmap(environment)(mdps, pairs)
-    return actions, jnp.all(settled)
-
-
-@jax.jit
-def _regret_chunk(mdps, pairs, ts, actions):
-    """Forward and backward regrets ``[E, 2, P, T]`` from optimal ``actions`` ``[E, 2, P, T, S]``."""
-
-    def optimal(mdp, expected, actions):
-        # Values of the optimal actions and the greedy policy with the ties of Q*, as
-        # rewardviz.solve.optimal_policy.
-        values, q = _kernels.deterministic_values(mdp, expected, actions)
-        return values, _kernels.greedy(q, DEFAULT_TIE_TOLERANCE.get(np.dtype(q.dtype), 1e-4))
-
-    def environment(mdp, pairs, actions):
-        expected = _expected_points(mdp, pairs, ts)
-        low, _ = optimal(mdp, -expected, actions[0])
-        high, best_policy = optimal(mdp, expected, actions[1])
-        best = _kernels.start_value(mdp, high)  # [P, T]
-        worst = -_kernels.start_value(mdp, low)
-        first_policy = best_policy[:, :1]  # optimal for R1 (t = 0), [P, 1, S, A]
-        first_reward = jnp.broadcast_to(expected[:, :1], expected.shape)
+        _, values, q, _, settled = _kernels.optimal_values(
+            mdp, signed, _warm_start(mdp, signed), max_steps
+        )
+        best = _kernels.start_value(mdp, values[1])  # [P, T]
+        worst = -_kernels.start_value(mdp, values[0])
+        # The optimal policy with the ties of Q*, as rewardviz.solve.optimal_policy.
+        tolerance = DEFAULT_TIE_TOLERANCE.get(np.dtype(q.dtype), 1e-4)
+        best_policy = _kernels.greedy(q[1], tolerance)  # [P, T, S, A]
+        # Forward: each point's optimal policy evaluated on R1 (the point t = 0).
         forward = _kernels.start_value(
-            mdp, _kernels.stochastic_values(mdp, best_policy, first_reward)
+            mdp, _kernels.stochastic_values(mdp, best_policy, expected[:, :1])
         )
-        backward = _kernels.start_value(
-            mdp,
-            _kernels.stochastic_values(
-                mdp, jnp.broadcast_to(first_policy, best_policy.shape), expected
-            ),
-        )
-        return jnp.stack(
+        # Backward: R1's optimal policy evaluated on every point: one system per pair,
+        # the points' rewards as its right-hand sides.
+        first_policy = best_policy[:, 0]  # [P, S, A]
+        system = _kernels.continuation(mdp, first_policy, expected.dtype)  # [P, S, S]
+        policy_rewards = jnp.sum(first_policy[:, None] * expected, axis=-1)  # [P, T, S]
+        backward_values = _kernels.continuation_solve(system, jnp.swapaxes(policy_rewards, 1, 2))
+        backward = _kernels.start_value(mdp, jnp.swapaxes(backward_values, 1, 2))
+        regrets = jnp.stack(
             [
                 _kernels.normalised_regret(best[:, :1], worst[:, :1], forward),
                 _kernels.normalised_regret(best, worst, backward),
             ]
         )
+        return regrets, jnp.all(settled)
 
-    return jax.vmap(environment)(mdps, pairs, actions)
+    regrets, settled = jax.vmap(environment)(mdps, pairs)
+    return regrets, jnp.all(settled)
 
 
 def _solve_regrets(mdps, pairs, ts, max_steps: int = 200):
@@ -573,17 +670,17 @@ def _solve_regrets(mdps, pairs, ts, max_steps: int = 200):
 
     The policy iteration of :func:`rewardviz.solve.policy_iteration`, vmapped over the
     chunk's environments: a handful of exact evaluations where value iteration would need
-    hundreds of sweeps for the same accuracy. The optimal policy, ties included, is then
-    that of :func:`rewardviz.solve.optimal_policy`, and the regret is normalised as in
-    :func:`rewardviz.distances.regret`.
+    hundreds of sweeps for the same accuracy. Its last evaluation gives ``V*`` and ``Q*``;
+    the optimal policy, ties included, is that of :func:`rewardviz.solve.optimal_policy`,
+    and the regret is normalised as in :func:`rewardviz.distances.regret`.
     """
-    actions, settled = _policy_iteration_chunk(mdps, pairs, ts, max_steps)
+    regrets, settled = _regret_chunk(mdps, pairs, ts, max_steps)
     if not bool(settled):
         raise RuntimeError(
             f"policy iteration did not settle within {max_steps} steps; this should not "
             "happen for gamma < 1. Please report the arguments that caused it."
         )
-    return _regret_chunk(mdps, pairs, ts, actions)
+    return regrets
 
 
 # ---------------------------------------------------------------------------

@@ -295,6 +295,11 @@ def read_parquet_returns(
     ``total_name``) that differs from the weighted sum becomes ``"unexplained"``, as in
     :func:`read_parquet`. Same columns as :func:`read_parquet`; rows may come in any order.
 
+    Steps are whole numbers from 0: an integer column, or a float column of whole values
+    (pandas writes one once a column held a NaN). A missing (null or NaN), fractional or
+    negative step, like a missing or non-finite value, is an error naming the column and
+    its first such row (counting from 0 in file order), never truncated or skipped.
+
     Duplicated ``(episode, step, component)`` rows are detected when an episode holds
     more rows of a component than its length and raise an error; a duplicate that
     exactly fills a missing step cannot be told apart from a complete episode.
@@ -304,29 +309,44 @@ def read_parquet_returns(
     gamma = _checks.in_range("gamma", gamma, 0.0, 1.0)
     batch_size = _checks.positive_int("batch_size", batch_size)
     file = _parquet_file(path, pyarrow, parquet, "read_parquet_returns")
-    _require_columns(path, [episode, step, component, value], file.schema_arrow.names)
+    schema = file.schema_arrow
+    _require_columns(path, [episode, step, component, value], schema.names)
+    step_type, value_type = schema.field(step).type, schema.field(value).type
+    # Float steps are accepted (pandas writes a float column once a step was NaN) and
+    # checked row by row below, so a fractional step is refused rather than truncated.
+    if not (pyarrow.types.is_integer(step_type) or pyarrow.types.is_floating(step_type)):
+        raise ValueError(
+            f"column {step!r} of {path} must hold non-negative integers, got type {step_type}."
+        )
+    if not (pyarrow.types.is_integer(value_type) or pyarrow.types.is_floating(value_type)):
+        raise ValueError(f"column {value!r} of {path} must hold numbers, got type {value_type}.")
     episodes: dict = {}
     names: dict = {}
     returns = np.zeros((0, 0))
     counts = np.zeros((0, 0), np.int64)
     lengths = np.zeros(0, np.int64)
+    first_row = 0  # of the batch in the file, so errors name the file's row
     for batch in file.iter_batches(
         batch_size=batch_size, columns=[episode, step, component, value]
     ):
         columns = {name: batch.column(name) for name in (episode, step, component, value)}
         for name, column in columns.items():
             if column.null_count:
-                raise ValueError(f"column {name!r} of {path} has missing values.")
-        steps = columns[step].to_numpy().astype(np.int64)
-        if steps.size and steps.min() < 0:
-            raise ValueError(f"column {step!r} of {path} has a negative step.")
+                row = first_row + int(np.argmax(column.is_null().to_numpy(zero_copy_only=False)))
+                raise ValueError(
+                    f"column {name!r} of {path} has missing values (first at row {row}, "
+                    "counting from 0); every row needs an episode, step, component and value."
+                )
+        steps = _whole_steps(columns[step].to_numpy(), f"column {step!r} of {path}", first_row)
         values = columns[value].to_numpy().astype(np.float64)
         bad = ~np.isfinite(values)
         if bad.any():
             raise ValueError(
-                f"column {value!r} of {path} has a NaN or infinite value (first at batch row "
-                f"{int(np.argmax(bad))}); clean the log before reading it."
+                f"column {value!r} of {path} has a NaN or infinite value (first at row "
+                f"{first_row + int(np.argmax(bad))}, counting from 0); clean the log before "
+                "reading it."
             )
+        first_row += batch.num_rows
         episode_index, episode_rows = _first_seen(episodes, columns[episode])
         label_index, label_rows = _first_seen(names, columns[component], as_text=True)
         returns, counts, lengths = _grown(returns, counts, lengths, len(episodes), len(names))
@@ -355,6 +375,37 @@ def read_parquet_returns(
         total=total,
         episode_info={"episode": list(episodes), "length": lengths.tolist()},
     )
+
+
+def _whole_steps(raw: np.ndarray, where: str, first_row: int) -> np.ndarray:
+    """``raw`` steps as ``int64``, or an error at the first NaN, fractional or negative step.
+
+    ``where`` names the column and file in the message; ``first_row`` is the file's row
+    of ``raw[0]``.
+    """
+    if raw.dtype.kind == "f":
+        missing = np.isnan(raw)
+        if missing.any():
+            at = int(np.argmax(missing))
+            raise ValueError(
+                f"{where} has a missing (NaN) step at row {first_row + at} (counting from 0); "
+                "every row needs its step, a whole number 0, 1, 2, ..."
+            )
+        fractional = ~np.isfinite(raw) | (raw != np.floor(raw))
+        if fractional.any():
+            at = int(np.argmax(fractional))
+            raise ValueError(
+                f"{where} has a non-integer step {raw[at]} at row {first_row + at} (counting "
+                "from 0); steps must be whole numbers 0, 1, 2, ..., not truncated here."
+            )
+    negative = raw < 0
+    if negative.any():
+        at = int(np.argmax(negative))
+        raise ValueError(
+            f"{where} has a negative step {raw[at]} at row {first_row + at} (counting from 0); "
+            "steps count from 0 at the start of each episode."
+        )
+    return raw.astype(np.int64)
 
 
 def _first_seen(known: dict, column, as_text: bool = False):
@@ -404,8 +455,8 @@ RESTART_POLICIES = ("error", "last")
 def read_tensorboard(
     logdir,
     *,
-    tags: Sequence[str] | None = None,
-    prefixes: Sequence[str] = REWARD_TAG_PREFIXES,
+    tags: str | Sequence[str] | None = None,
+    prefixes: str | Sequence[str] = REWARD_TAG_PREFIXES,
     duplicates: str = "keep",
     on_restart: str = "error",
 ) -> RewardLog:
@@ -426,9 +477,11 @@ def read_tensorboard(
       ``add_scalars("rewards", {"forward": ...})`` gives the component ``forward``;
     - each selected tag is one component, named by the tag without its prefix
       (``rewards/forward`` → ``forward``); by default every scalar tag starting with one
-      of ``prefixes`` in any run is selected, or pass the exact ``tags``. A run holding
-      none of the selected tags is skipped (with a warning only when it holds no scalar
-      at all, as a crashed run does); a run holding some but not all is an error;
+      of ``prefixes`` in any run is selected, or pass the exact ``tags``. A single string
+      is one prefix or one tag (``prefixes="rewards/"``), not a sequence of characters.
+      A run holding none of the selected tags is skipped (with a warning only when it
+      holds no scalar at all, as a crashed run does); a run holding some but not all is
+      an error;
     - the values of a run, in the order they were written (event files in the order
       they were started), are the log's step axis: entry ``t`` is the run's ``t``-th
       value. Every selected tag must give the same sequence of steps. The step numbers
@@ -488,7 +541,7 @@ def read_tensorboard(
         run_name = directory.relative_to(root).as_posix()
         runs[run_name] = _read_run(run_name, files, loader)
     runs = _with_add_scalars_folded(runs)
-    prefixes = tuple(prefixes)
+    prefixes = _strings("prefixes", prefixes)
     if tags is None:
         selected = tuple(
             sorted({tag for run in runs.values() for tag in run if tag.startswith(prefixes)})
@@ -499,7 +552,7 @@ def read_tensorboard(
                 f"{str(logdir)!r}; {_describe_tags(runs)}. Pass tags=[...] or prefixes=[...]."
             )
     else:
-        selected = tuple(dict.fromkeys(str(tag) for tag in tags))
+        selected = tuple(dict.fromkeys(_strings("tags", tags)))
         if not selected:
             raise ValueError("tags is empty: name at least one scalar tag.")
     names = _component_names_of_tags(selected, prefixes)
@@ -745,6 +798,22 @@ def _first_difference(first: np.ndarray, second: np.ndarray) -> int:
 
 def _entry(steps: np.ndarray, position: int) -> str:
     return str(steps[position]) if position < len(steps) else "(none)"
+
+
+def _strings(name: str, value) -> tuple[str, ...]:
+    """``value`` as a tuple of strings; a single string is one entry, not its characters."""
+    if isinstance(value, str):
+        return (value,)
+    try:
+        entries = tuple(value)
+    except TypeError:
+        entries = None
+    if entries is None or not all(isinstance(entry, str) for entry in entries):
+        raise TypeError(
+            f"{name} must be a string or a sequence of strings, got {value!r}; pass one "
+            "string or a list of strings."
+        )
+    return entries
 
 
 def _describe_tags(runs: Mapping[str, Mapping[str, _ScalarSeries]]) -> str:
@@ -1068,7 +1137,7 @@ def read_npz(path) -> RewardLog:
         raise type(error)(f"{path.name}: {error}") from error
 
 
-def write_npz(log: RewardLog, path) -> None:
+def write_npz(log: RewardLog, path, *, overwrite: bool = False) -> None:
     """Save ``log`` as a plain ``.npz`` that :func:`read_npz` reads back.
 
     The arrays ``components``, ``mask``, ``names``, ``weights`` and ``total``, and
@@ -1076,15 +1145,29 @@ def write_npz(log: RewardLog, path) -> None:
     :func:`rewardviz._files.atomic_write`: a reader never sees a half-written file, and a
     failed write leaves the old file and no temporary file behind.
 
+    Args:
+        log: the log to save.
+        path: the file to write.
+        overwrite: replace ``path`` if it exists (as the CLI's ``--force`` does). Without
+            it an existing file is kept and the write refused, also when the file
+            appears while the archive is being written.
+
+    Raises:
+        FileExistsError: ``path`` exists and ``overwrite`` is false.
+        IsADirectoryError: ``path`` is a directory.
+
     Example:
         >>> rv.io.write_npz(rv.io.example_log(), "hopper.npz")
+        >>> rv.io.write_npz(rv.io.example_log(), "hopper.npz", overwrite=True)
     """
+    path = pathlib.Path(path)
+    _files.check_target(path, overwrite=overwrite)
     time_axis = {
         key: values
         for key, values in (("steps", log.steps), ("wall_times", log.wall_times))
         if values is not None
     }
-    with _files.atomic_write(path, binary=True) as handle:
+    with _files.atomic_write(path, binary=True, overwrite=overwrite) as handle:
         np.savez_compressed(
             handle,
             components=np.asarray(log.components),

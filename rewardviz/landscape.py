@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rewardviz import _checks, _deprecation
+from rewardviz import _budget, _checks, _deprecation
 
 __all__ = [
     "DEFAULT_QUANTILES",
@@ -249,6 +249,11 @@ class RewardDistribution:
 # Public functions: validate on concrete values, then call a jitted kernel.
 
 
+#: Arrays held per grid point and marginal sample while a landscape is evaluated, for
+#: the up-front memory estimate of :func:`evaluate` (generous for a few components).
+_LANDSCAPE_ARRAYS = 16
+
+
 def evaluate(
     reward_fn: Callable,
     template: Mapping[str, float],
@@ -315,6 +320,14 @@ def evaluate(
     marginal_kinds, marginal_values = _checked_marginals(marginals, names, base.dtype, (x, y))
     n = _checked_samples(n_samples, bool(marginal_kinds))
     levels = _checked_quantiles(quantiles)
+    _budget.check_memory(
+        f"evaluate(resolution=({nx:,}, {ny:,})"
+        + (f", n_samples={n:,})" if marginal_kinds else ")"),
+        # Per grid point and sample: the state, reward, components and two gradients (an
+        # estimate for a handful of components), in the state's precision.
+        _LANDSCAPE_ARRAYS * nx * ny * (n if marginal_kinds else 1) * np.dtype(base.dtype).itemsize,
+        "Use a coarser grid (256 x 256 resolves most rewards) or fewer marginal samples.",
+    )
     params = _checked_params(params, base.dtype)
     key = _checks.key("seed", seed)
     first_point = (

@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from rewardviz import _bootstrap, _checks, _deprecation, _kernels
+from rewardviz import _bootstrap, _budget, _checks, _deprecation, _kernels
 from rewardviz import solve as solvers
 from rewardviz.mdp import TabularMDP
 from rewardviz.rewards import HIGHEST, check_reward
@@ -302,6 +302,17 @@ def compare_rewards(
         "n_seeds", n_seeds, "the number of independent runs per candidate"
     )
     options = _options(mdp, learner, steps, eval_every, learning_rate, epsilon, max_episode_length)
+    _budget.check_steps(
+        f"compare_rewards(n_seeds={n_seeds:,}, steps={steps:,}) on {len(names)} candidate(s)",
+        float(n_seeds) * len(names) * steps,
+        "Use fewer seeds or steps: 32 seeds of 20,000 steps separate most shapings.",
+    )
+    _budget.check_memory(
+        f"compare_rewards(n_seeds={n_seeds:,}) on {len(names)} candidate(s)",
+        # Per run: Q-table, its greedy policy and values, and the evaluation curve.
+        n_seeds * len(names) * (4 * mdp.n_states * mdp.n_actions + steps) * 8,
+        "Use fewer seeds, or compare the candidates in several calls.",
+    )
     threshold = _checks.in_range("threshold", threshold, 0.0, 1.0)
     if threshold == 0:
         raise ValueError("threshold must lie in (0, 1], got 0; 0.9 means 90% of optimal.")

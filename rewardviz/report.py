@@ -711,9 +711,13 @@ def write_report(document: str, path, *, force: bool = False) -> pathlib.Path:
     """
     path = pathlib.Path(path)
     check_output(path, force=force)
-    with _files.atomic_write(path) as stream:
-        stream.write(document)
-        check_output(path, force=force)  # the file may have appeared while we computed
+    # Without force, a file that appeared while the report was computed is kept (link(2)).
+    try:
+        with _files.atomic_write(path, overwrite=force) as stream:
+            stream.write(document)
+    except FileExistsError:
+        check_output(path, force=force)  # the report's wording (--force)
+        raise
     return path
 
 

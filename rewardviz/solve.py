@@ -339,7 +339,7 @@ def policy_evaluation(mdp: TabularMDP, reward, policy, *, devices=None) -> jax.A
     a ``ValueError`` names the states that never do. ``devices`` splits a batch across
     JAX devices as in :func:`value_iteration`.
     """
-    reward = check_reward(mdp, reward)
+    reward = _reward_array(mdp, reward)
     policy = as_stochastic(mdp, policy)
     _kernels.check_terminates(mdp, policy)
     try:
@@ -351,7 +351,7 @@ def policy_evaluation(mdp: TabularMDP, reward, policy, *, devices=None) -> jax.A
         ) from error
     batch_mesh = None if _kernels.traced(reward, policy) or not batch else _sharding.mesh(devices)
     if batch_mesh is None:
-        values = _kernels.policy_evaluation(mdp, reward, policy)
+        values, reward_finite = _policy_evaluation(mdp, reward, policy)
     else:
         # Broadcast and flatten both batches, then split the pairs across devices.
         shape = mdp.n_states, mdp.n_actions
@@ -361,9 +361,13 @@ def policy_evaluation(mdp: TabularMDP, reward, policy, *, devices=None) -> jax.A
         policies = jnp.broadcast_to(policy, (*batch, *shape)).reshape(-1, *shape)
         rewards, count = _sharding.put_batch(rewards, batch_mesh)
         policies, _ = _sharding.put_batch(policies, batch_mesh)
-        values = _kernels.policy_evaluation(mdp, rewards, policies)[:count].reshape(
-            *batch, mdp.n_states
-        )
+        values, reward_finite = _policy_evaluation(mdp, rewards, policies)
+        values = values[:count].reshape(*batch, mdp.n_states)
+    # The kernel's flag says whether the reward is finite; the scan names the first NaN or
+    # infinity. Under the caller's vmap over MDPs the flag is traced but a reward it
+    # closes over is not: scan that, as check_reward does.
+    if not _kernels.traced(reward) and (_kernels.traced(reward_finite) or not bool(reward_finite)):
+        _checks.finite("reward", reward)
     if not _kernels.traced(values):
         _checks.finite("the policy's values (singular Bellman system)", values)
     return values
@@ -463,6 +467,36 @@ def _policy_iteration(mdp, reward, max_iterations):
 
 
 @jax.jit
+def _policy_evaluation(mdp, reward, policy):
+    """``V^π`` ``[..., S]`` and whether every expected reward ``Σ_s' T(s'|s, a) R(s, a, s')`` is finite.
+
+    :func:`rewardviz._kernels.policy_evaluation` with :func:`rewardviz._kernels.block_solve` for LAPACK,
+    and the flag from the same read of ``R``. The flag is false exactly when ``R`` holds
+    a NaN or an infinity, terminal states and zero-probability transitions included:
+    ``0·NaN`` and ``0·∞`` are NaN (IEEE 754), a NaN or an infinity makes the sum
+    non-finite, and ``T ≤ 1`` cannot overflow a product (only a sum of finite rewards
+    within rounding of the float maximum could, and then the caller's scan finds
+    nothing). Checking costs a reduction over ``[..., S, A]``, not a pass over ``R``.
+    """
+    dtype = jnp.result_type(mdp.transitions, reward)
+    expected = _kernels.expected_reward(mdp.transitions.astype(dtype), reward.astype(dtype))
+    reward_finite = jnp.isfinite(expected).all()
+    expected = jnp.where(mdp.terminal[:, None], 0, expected)
+    system = _kernels.continuation(mdp, policy, dtype)
+    policy_reward = jnp.sum(policy.astype(dtype) * expected, axis=-1)
+    n_states = mdp.n_states
+    if policy.ndim == 2:
+        # One policy, many rewards: one elimination, the rewards as right-hand sides.
+        columns = policy_reward.reshape(-1, n_states).T
+        values = _kernels.block_solve(system, columns).T.reshape(policy_reward.shape)
+    else:
+        batch = policy_reward.shape[:-1]
+        system = jnp.broadcast_to(system, (*batch, n_states, n_states))
+        values = _kernels.block_solve(system, policy_reward[..., None])[..., 0]
+    return values, reward_finite
+
+
+@jax.jit
 def _policy_q_values(mdp, reward, policy):
     continuing, expected, gamma = _kernels.live_dynamics(mdp, reward)
     return _kernels.backup(
@@ -481,6 +515,20 @@ def _occupancy(mdp, policy):
 
 # ---------------------------------------------------------------------------
 # Boundary checks that need concrete values.
+
+
+def _reward_array(mdp: TabularMDP, reward) -> jax.Array:
+    """``reward`` as a float array of shape ``[..., S, A, S']``, its values not yet read.
+
+    :func:`rewardviz.rewards.check_reward` without its scan for NaN and infinity, for a
+    kernel that reports whether the reward was finite (:func:`_policy_evaluation`); the
+    caller scans only when it was not, to name the first bad entry.
+    """
+    reward = _checks.float_array("reward", reward)
+    _checks.trailing_shape(
+        "reward", reward, (mdp.n_states, mdp.n_actions, mdp.n_states), "[..., S, A, S']"
+    )
+    return reward
 
 
 def _tolerance(tol, mdp: TabularMDP, reward) -> float:

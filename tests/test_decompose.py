@@ -198,6 +198,47 @@ def test_episode_correlations_match_loops(drawn, gamma):
     close(decompose.correlations(drawn.log, level="episode", gamma=gamma), expected)
 
 
+def test_step_correlations_over_several_chunks_match_loops():
+    """A log of more rows than one chunk of the kernel: every valid row counts once.
+
+    The last chunk overlaps the one before it; masked steps (a hole in an episode, a
+    ragged end) hold garbage; one component is constant, one has a mean a hundred times
+    its spread.
+    """
+    rng = np.random.default_rng(5)
+    n_episodes, n_steps = 2, 20_011
+    assert decompose._CHUNK_ROWS < n_episodes * n_steps < 2 * decompose._CHUNK_ROWS
+    values = np.stack(
+        [
+            1.0 + 0.01 * rng.normal(size=(n_episodes, n_steps)),
+            np.full((n_episodes, n_steps), 0.3),
+            5.0 * rng.normal(size=(n_episodes, n_steps)),
+        ],
+        axis=-1,
+    )
+    values[..., 2] += 40.0 * values[..., 0]  # correlated with the first
+    mask = np.ones((n_episodes, n_steps), bool)
+    mask[0, 7_000:7_500] = False
+    mask[1, 15_000:] = False
+    weights = [2.0, -1.0, -0.5]
+    clean = rv.RewardLog.from_arrays(values, mask, weights=weights)
+    log = dataclasses.replace(clean, components=jnp.where(mask[..., None], clean.components, 1e3))
+    rows = [
+        [w * values[e, t, k] for k, w in enumerate(weights)]
+        for e in range(n_episodes)
+        for t in range(n_steps)
+        if mask[e, t]
+    ]
+    expected = loop_correlation(rows)
+    close(decompose.correlations(log, level="step"), expected, atol=1e-9)
+    # float32 (the package default), built directly: summing raw products instead of
+    # centred ones would lose every digit of the first component's spread here.
+    single = rv.RewardLog(
+        log.components.astype(jnp.float32), log.mask, log.names, log.weights.astype(jnp.float32)
+    )
+    close(decompose.correlations(single, level="step"), expected, atol=1e-6)
+
+
 def test_constant_components_have_zero_correlation():
     rng = np.random.default_rng(0)
     values = rng.normal(size=(3, 1000, 3))  # enough steps for float32 rounding to show

@@ -1102,3 +1102,151 @@ def test_regret_with_an_unbounded_worst_policy_is_a_clear_error():
     mdp, reward = rv.envs.gridworld(["S.G"], gamma=1.0, step_reward=-1.0)
     with pytest.raises(ValueError, match="worst policy's return, which is unbounded"):
         distances.regret(mdp, reward, reward)
+
+
+# ---------------------------------------------------------------------------
+# Code paths that only larger or special problems take.
+
+
+@pytest.mark.parametrize("n_states, columns", [(7, 1), (6, 24)])
+def test_pairwise_gram_in_source_state_blocks_matches_loops(monkeypatch, n_states, columns):
+    """EPIC's and DARD's Gram products run over blocks of source states (7 blocks of one
+    state; 3 of two): each block must add the right offsets and coverage."""
+    monkeypatch.setattr(distances, "_GRAM_COLUMNS", columns)
+    distances._pairwise_pearson.clear_cache()
+    mdp, _ = rv.envs.random_mdp(n_states, 2, seed=n_states, gamma=0.85, n_successors=3)
+    mdp = mdp.replace(terminal=[1])
+    rng = np.random.default_rng(n_states)
+    rewards = np.concatenate(
+        [
+            np.asarray(rv.envs.random_reward(mdp, seed=60, batch_shape=(3,))),
+            pure_shaping(mdp, rng.normal(size=n_states))[None],  # canonically zero
+            np.zeros((1, n_states, 2, n_states)),
+        ]
+    )
+    ds, da = rng.dirichlet(np.ones(n_states)), rng.dirichlet(np.ones(2))
+    for method, options in [("epic", {"state_dist": ds, "action_dist": da}), ("dard", {})]:
+        matrix = np.asarray(distances.pairwise(mdp, rewards, method=method, **options))
+        if method == "epic":
+            units = [epic_loop(mdp, r, ds, da) for r in rewards]
+            weights = coverage(mdp, "epic", ds, da)
+        else:
+            units = [dard_loop(mdp, r) for r in rewards]
+            weights = coverage(mdp, "dard")
+        for i, j in itertools.combinations(range(3), 2):
+            expected = pearson_distance(units[i], units[j], weights)
+            np.testing.assert_allclose(matrix[i, j], expected, rtol=1e-10)
+        np.testing.assert_allclose(matrix[:3, 3:], 0.5, atol=1e-12)  # zero convention
+        np.testing.assert_allclose(matrix[3:, 3:], 0, atol=1e-12)
+    distances._pairwise_pearson.clear_cache()
+
+
+PAIRWISE_NAN_CASES = [
+    ("epic", {}),
+    ("epic", {"state_dist": [0.5, 0.5, 0.0, 0.0, 0.0]}),  # the bad entry weighs 0
+    ("dard", {}),
+    ("starc", {}),
+    ("starc", {"canonical": "minimal", "norm": 1}),
+    ("starc", {"canonical": "epic", "norm": np.inf}),
+]
+
+
+@pytest.mark.parametrize("method, options", PAIRWISE_NAN_CASES)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_pairwise_names_the_first_non_finite_entry(method, options, bad):
+    """pairwise checks values after its kernel (from sums it computes anyway): a NaN or
+    infinity anywhere, also where the coverage is 0 (no successor there, a state of
+    weight 0, a terminal row), must still raise naming it."""
+    mdp, _ = rv.envs.random_mdp(5, 2, seed=2, gamma=0.95, n_successors=2)
+    mdp = mdp.replace(terminal=[3])
+    rewards = np.asarray(rv.envs.random_reward(mdp, seed=61, batch_shape=(3,)))
+    impossible = tuple(int(i) for i in np.argwhere(np.asarray(mdp.transitions)[4] == 0)[0])
+    for where in [(1, 2, 0, 1), (2, 3, 1, 4), (0, 4, *impossible)]:
+        broken = rewards.copy()
+        broken[where] = bad
+        kind = "NaN" if np.isnan(bad) else "an infinite value"
+        with pytest.raises(ValueError, match=rf"rewards contains {kind} at index \({where[0]}, "):
+            distances.pairwise(mdp, broken, method=method, **options)
+    # Huge finite rewards overflow the sums but are not an error.
+    assert distances.pairwise(mdp, rewards * 1e300, method=method, **options).shape == (3, 3)
+
+
+@pytest.mark.parametrize("gamma", [0.5, 0.99, 0.995])
+def test_minimal_canonicalisation_on_both_solver_paths_matches_the_projection(gamma):
+    """float64 with γ ≤ 0.99 solves the normal equations; above, the pseudo-inverse."""
+    mdp, reward = rv.envs.random_mdp(5, 3, seed=4, gamma=gamma)
+    mdp = mdp.replace(terminal=[2])
+    rewards = np.asarray(rv.envs.random_reward(mdp, seed=62, batch_shape=(2,)))
+    got = canon(mdp, rewards, "minimal")
+    for reward, canonical in zip(rewards, got, strict=True):
+        np.testing.assert_allclose(canonical, minimal_oracle(mdp, reward), atol=1e-10)
+
+
+def test_regret_when_a_few_value_iteration_sweeps_do_not_find_the_optimal_policy():
+    """Everything worth having is 12-13 steps away, beyond the warm start's sweeps: near the
+    start no action looks better, and one improvement step does not fix that everywhere,
+    so policy iteration must take over. The proxy pays for
+    stepping back from the goal, so its optimal policy never finishes the task."""
+    mdp, true_reward = rv.envs.chain(14, gamma=0.95)
+    true_reward = np.asarray(true_reward)
+    proxy = true_reward.copy()
+    proxy[12, 0] += 1.0
+    transitions, gamma, terminal, n_states, n_actions = arrays_of(mdp)
+    live = ~terminal
+    expected = oracles.expected_reward(transitions, proxy) * live[:, None]
+    continuing = transitions * live[None, None, :]
+    values = np.zeros(n_states)
+    for _ in range(distances._WARM_START_SWEEPS):
+        values = (expected + gamma * continuing @ values).max(-1) * live
+    warm = (expected + gamma * continuing @ values).argmax(-1)
+    q_warm = oracles.policy_q_values(transitions, proxy, gamma, np.eye(n_actions)[warm], terminal)
+    _, _, optimal = oracles.policy_iteration(transitions, proxy, gamma, terminal)
+    # Even one improvement step leaves the warm start wrong somewhere.
+    assert (q_warm.argmax(-1)[live] != optimal[live]).any()
+
+    def best_return(reward):
+        _, _, actions = oracles.policy_iteration(transitions, reward, gamma, terminal)
+        return returns_of(reward, actions)
+
+    def returns_of(reward, actions):
+        policy = np.eye(n_actions)[actions]
+        initial = np.asarray(mdp.initial)
+        return oracles.policy_return(transitions, reward, gamma, policy, initial, terminal)
+
+    top, bottom = best_return(true_reward), -best_return(-true_reward)
+    expected_regret = (top - returns_of(true_reward, optimal)) / (top - bottom)
+    assert expected_regret > 0.1
+    got = float(distances.regret(mdp, true_reward, proxy))
+    np.testing.assert_allclose(got, expected_regret, atol=1e-9)
+
+
+def test_regret_of_a_proxy_with_tied_actions_follows_the_uniform_tie_policy():
+    """Actions 0 and 1 have the same dynamics and proxy rewards, so they tie wherever the
+    proxy prefers them: the proxy's policy is uniform over both, evaluated under the true
+    reward (which tells them apart)."""
+    mdp, true_reward = make_mdp("terminal")
+    transitions = np.asarray(mdp.transitions).copy()
+    transitions[:, 1] = transitions[:, 0]
+    mdp = mdp.replace(transitions=transitions)
+    proxy = np.array(rv.envs.random_reward(mdp, seed=64))
+    proxy[:, 1] = proxy[:, 0]
+    _, gamma, terminal, _, n_actions = arrays_of(mdp)
+    # Q* of the proxy from the best deterministic policy, then its ties as a policy.
+    returns = brute_force_returns(mdp, proxy)
+    best = np.eye(n_actions)[list(max(returns, key=returns.get))]
+    values = oracles.policy_evaluation(transitions, proxy, gamma, best, terminal)
+    q = oracles.policy_q_values(transitions, proxy, gamma, best, terminal)
+    ties = q >= q.max(-1, keepdims=True) - 1e-8 * max(1, np.abs(q).max())
+    assert ties[~terminal].sum(-1).max() == 2 and np.isfinite(values).all()
+    policy = ties / ties.sum(-1, keepdims=True)
+    initial = np.asarray(mdp.initial)
+    achieved = oracles.policy_return(transitions, true_reward, gamma, policy, initial, terminal)
+    true_returns = brute_force_returns(mdp, true_reward)
+    top, bottom = max(true_returns.values()), min(true_returns.values())
+    got = float(distances.regret(mdp, true_reward, proxy))
+    np.testing.assert_allclose(got, (top - achieved) / (top - bottom), atol=1e-9)
+    # Batched, the tied proxy and a proxy without ties give the same as one at a time.
+    other = np.asarray(rv.envs.random_reward(mdp, seed=65))
+    both = np.asarray(distances.regret(mdp, true_reward, np.stack([proxy, other])))
+    np.testing.assert_allclose(both[0], got, atol=1e-12)
+    np.testing.assert_allclose(both[1], brute_force_regret(mdp, true_reward, other), atol=1e-9)

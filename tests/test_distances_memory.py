@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import rewardviz as rv
-from rewardviz import distances
+from rewardviz import _budget, distances
 
 
 def test_dard_refuses_a_batch_beyond_the_memory_limit_with_the_estimate(monkeypatch):
@@ -12,7 +12,7 @@ def test_dard_refuses_a_batch_beyond_the_memory_limit_with_the_estimate(monkeypa
     rewards = rv.envs.random_reward(mdp, seed=1, batch_shape=(10,))
     estimate = distances.dard_memory_estimate(mdp, (10,), rewards.dtype)
     assert estimate == 4 * 10 * 2 * 8**2 * rewards.dtype.itemsize
-    monkeypatch.setattr(distances, "memory_limit", lambda: estimate - 1)
+    monkeypatch.setattr(_budget, "memory_limit", lambda: estimate - 1)
     with pytest.raises(MemoryError, match=r"needs about .* GiB.*pairwise\(mdp, rewards, 'dard'\)"):
         rv.distances.canonicalize(mdp, rewards, method="dard")
     with pytest.raises(MemoryError, match="dard"):

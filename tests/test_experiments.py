@@ -239,7 +239,9 @@ def test_frame_layout(study):
 def test_distances_and_regrets_vanish_at_t_zero(study):
     start = study.frame[study.frame["step"] == 0]
     assert np.abs(start[list(study.distances)].to_numpy()).max() < 1e-12
-    assert (start[["regret_forward", "regret_backward"]].to_numpy() == 0).all()
+    # R(0) is R1: its optimal policy loses nothing. V* comes from policy iteration and
+    # the achieved value from a separate solve, so zero is met to rounding (~2e-16 seen).
+    assert np.abs(start[["regret_forward", "regret_backward"]].to_numpy()).max() < 1e-12
     later = study.frame[study.frame["step"] > 0]
     assert (later[list(study.distances)].to_numpy() > 1e-6).all()  # the test can fail
 

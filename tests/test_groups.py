@@ -1254,7 +1254,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_partial_file(tmp_path, monkey
 
     monkeypatch.setattr(np, "savez_compressed", fail_halfway)
     with pytest.raises(OSError, match="disk full"):
-        groups.write_npz(group, path)
+        groups.write_npz(group, path, overwrite=True)
     assert path.read_bytes() == b"the old file"
     assert [p.name for p in tmp_path.iterdir()] == ["groups.npz"]
 

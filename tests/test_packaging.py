@@ -54,7 +54,7 @@ ANALYSIS = {"shaping", "distances", "decompose", "io", "shapes", "landscape",
             "landscape_examples", "groups", "learning", "expressivity", "teaching",
             "experiments", "_canonical", "reward_learning"}  # fmt: skip
 CORE = {"mdp", "rewards", "policies", "solve", "envs", "_checks", "_sharding", "_cache",
-        "_kernels", "_bootstrap", "_files", "_deprecation"}  # fmt: skip
+        "_kernels", "_bootstrap", "_files", "_deprecation", "_xla", "_budget"}  # fmt: skip
 
 
 def layer_of(module: str) -> int:

@@ -559,3 +559,71 @@ def test_help_and_usage_errors_return_instead_of_exiting(capsys):
 def test_the_console_script_is_declared():
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts == {"rewardviz": "rewardviz.cli:main"}
+
+
+# ---------------------------------------------------------------------------
+# Interruption: Ctrl-C and SIGTERM leave the old output and no partial file.
+
+
+def test_ctrl_c_inside_a_gc_callback_still_stops_the_report(tmp_path, monkeypatch):
+    """JAX runs callbacks from the garbage collector; an interrupt raised inside one is
+    dropped by Python. The command must still stop before writing, with status 130."""
+    import gc
+    import signal
+
+    from rewardviz import cli
+
+    output = tmp_path / "report.html"
+    output.write_text("the old report")
+    dropped = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda info: dropped.append(info.exc_type))
+    original = report.log_report
+
+    def log_report_interrupted_in_gc(*args, **kwargs):
+        document = original(*args, **kwargs)
+
+        def callback(phase, info):
+            if phase == "start" and not dropped:
+                os.kill(os.getpid(), signal.SIGINT)
+                sum(range(1000))  # the Python handler runs here, inside the callback
+
+        gc.callbacks.append(callback)
+        try:
+            gc.collect()
+        finally:
+            gc.callbacks.remove(callback)
+        return document
+
+    monkeypatch.setattr(report, "log_report", log_report_interrupted_in_gc)
+    status = cli.main(["report", "--example", "-o", str(output), "--force"])
+    assert dropped == [KeyboardInterrupt]  # the interrupt really was swallowed
+    assert status == cli.EXIT_INTERRUPTED == 130
+    assert output.read_text() == "the old report"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+TERMINATED_WHILE_WRITING = """
+import os, signal, sys
+from rewardviz import cli
+real_fsync = os.fsync
+def fsync(descriptor):  # SIGTERM while the report's temporary file is being written
+    os.kill(os.getpid(), signal.SIGTERM)
+    real_fsync(descriptor)
+os.fsync = fsync
+sys.exit(cli.main(["report", "--example", "-o", sys.argv[1], "--force"]))
+"""
+
+
+def test_sigterm_while_writing_leaves_the_old_file_and_no_partial_file(tmp_path):
+    output = tmp_path / "report.html"
+    output.write_text("the old report")
+    run = subprocess.run(
+        [sys.executable, "-c", TERMINATED_WHILE_WRITING, str(output)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 143, run.stderr[-2000:]
+    assert "terminated; nothing was written" in run.stderr
+    assert output.read_text() == "the old report"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import oracles
 import pytest
@@ -19,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rewardviz as rv
+from rewardviz import _kernels
 from rewardviz.mdp import TabularMDP
 from rewardviz.solve import ConvergenceError
 
@@ -332,6 +334,28 @@ def test_one_policy_against_a_batch_of_rewards():
         np.testing.assert_allclose(values[index], expected, atol=ATOL, rtol=0)
 
 
+@pytest.mark.parametrize("gamma", [0.9, 1.0])
+def test_policy_evaluation_of_many_states_matches_oracle(gamma):
+    """70 states: an elimination in several blocks, the last one padded."""
+    assert _kernels.BLOCK < 70 and 70 % _kernels.BLOCK
+    mdp, reward = rv.envs.random_mdp(70, 3, seed=31)
+    mdp = mdp.replace(gamma=gamma, terminal=[0, 33, 69])
+    rewards = np.stack([np.asarray(reward), np.asarray(rv.envs.random_reward(mdp, seed=32))])
+    transitions, terminal = np.asarray(mdp.transitions), np.asarray(mdp.terminal)
+    policies = np.stack([stochastic_policy(seed, 70, 3) for seed in (33, 34)])
+    one = rv.solve.policy_evaluation(mdp, rewards, policies[0])
+    paired = rv.solve.policy_evaluation(mdp, rewards, policies)
+    for index in range(2):
+        expected = oracles.policy_evaluation(
+            transitions, rewards[index], gamma, policies[0], terminal
+        )
+        np.testing.assert_allclose(one[index], expected, atol=ATOL, rtol=0)
+        expected = oracles.policy_evaluation(
+            transitions, rewards[index], gamma, policies[index], terminal
+        )
+        np.testing.assert_allclose(paired[index], expected, atol=ATOL, rtol=0)
+
+
 def test_batch_of_policies_paired_with_batch_of_rewards():
     case = make_case("sparse-terminals")
     rewards = np.asarray(rv.envs.random_reward(case.mdp, seed=23, batch_shape=(3,)))
@@ -581,6 +605,51 @@ def test_non_finite_reward_names_its_index(bad_value, kind):
         rv.solve.policy_evaluation(case.mdp, batch, rv.policies.uniform(case.mdp))
     with pytest.raises(ValueError, match=rf"reward contains {kind} at index \(1, 0, 2\)"):
         rv.solve.soft_q_values(case.mdp, reward, 1.0)
+
+
+@pytest.mark.parametrize(("bad_value", "kind"), [(np.nan, "NaN"), (-np.inf, "an infinite value")])
+@pytest.mark.parametrize("where", ["impossible transition", "terminal state", "action not taken"])
+def test_policy_evaluation_names_non_finite_rewards_that_weigh_nothing(bad_value, kind, where):
+    """A NaN or infinity the values never depend on is still an error naming its index.
+
+    In a terminal state, under an action the policy never takes, or on a transition of
+    probability 0, a finite reward there would not change ``V^π``.
+    """
+    case = make_case("sparse-terminals")  # terminal states 0 and 4, two successors per (s, a)
+    policy = np.zeros(5, int)  # action 0 everywhere
+    live = np.flatnonzero(~case.terminal)
+    if where == "impossible transition":
+        state = live[0]
+        index = (state, 0, int(np.flatnonzero(case.transitions[state, 0] == 0)[0]))
+    elif where == "terminal state":
+        index = (0, 1, int(np.flatnonzero(case.transitions[0, 1] > 0)[0]))
+    else:
+        state = live[-1]
+        index = (state, 2, int(np.flatnonzero(case.transitions[state, 2] > 0)[0]))
+    reward = case.reward.copy()
+    reward[index] = bad_value
+    batch = np.stack([case.reward, case.reward, reward])
+    where_text = ", ".join(str(i) for i in (2, *index))
+    with pytest.raises(ValueError, match=rf"reward contains {kind} at index \({where_text}\)"):
+        rv.solve.policy_evaluation(case.mdp, batch, policy)
+    with pytest.raises(ValueError, match=rf"reward contains {kind} at index \({where_text}\)"):
+        rv.solve.policy_return(case.mdp, batch, policy)
+
+
+@pytest.mark.parametrize("mapped", ["policy", "mdp"])
+def test_policy_evaluation_vmapped_over_other_arguments_still_checks_the_reward(mapped):
+    case = make_case("dense")
+    reward = case.reward.copy()
+    reward[2, 1, 3] = np.nan
+    policy = rv.policies.uniform(case.mdp)
+    with pytest.raises(ValueError, match=r"reward contains NaN at index \(2, 1, 3\)"):
+        if mapped == "policy":
+            policies = jnp.stack([policy] * 3)
+            jax.vmap(lambda p: rv.solve.policy_evaluation(case.mdp, reward, p))(policies)
+        else:
+            mdps = [case.mdp.replace(gamma=gamma) for gamma in (0.5, 0.9)]
+            batch = jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *mdps)
+            jax.vmap(lambda mdp: rv.solve.policy_evaluation(mdp, reward, policy))(batch)
 
 
 @pytest.mark.parametrize(

@@ -180,7 +180,7 @@ def test_slider_moves_do_not_recompile(world):
         distances._pearson_kernel,
         distances._starc_kernel,
         solve._value_iteration,
-        _kernels.policy_evaluation,
+        distances._exact_regret,
         _kernels.greedy,
         shaping._shaping_reward,
     ]

@@ -15,7 +15,7 @@ DATA = pathlib.Path(__file__).resolve().parent.parent / "rewardviz" / "data"
 def main() -> None:
     env = gym.make("Hopper-v5", max_episode_steps=200)
     log = rv.io.collect(env, n_episodes=40, seed=0, progress=False)
-    rv.io.write_npz(log, DATA / "hopper_random.npz")
+    rv.io.write_npz(log, DATA / "hopper_random.npz", overwrite=True)
     print(f"wrote {DATA / 'hopper_random.npz'}: {log}")
 
 

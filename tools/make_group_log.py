@@ -68,7 +68,7 @@ def generate(seed: int = 0) -> rv.GroupRewards:
 def main() -> None:
     group = generate()
     path = DATA / "grpo_length_hacking.npz"
-    rv.groups.write_npz(group, path)
+    rv.groups.write_npz(group, path, overwrite=True)
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} kB): {group}")
 
 

@@ -73,19 +73,32 @@ def read_npz(path) -> GroupRewards:
     )
 
 
-def write_npz(group: GroupRewards, path) -> None:
+def write_npz(group: GroupRewards, path, *, overwrite: bool = False) -> None:
     """Save ``group`` as a plain ``.npz`` that :func:`read_npz` reads back.
 
     Prompt ids are stored as numbers or strings (no objects, so nothing needs pickle).
     Written with :func:`rewardviz._files.atomic_write`: a reader never sees a
     half-written file, and a failed write leaves the old file and no temporary file.
 
+    Args:
+        group: the groups to save.
+        path: the file to write.
+        overwrite: replace ``path`` if it exists (as the CLI's ``--force`` does). Without
+            it an existing file is kept and the write refused, also when the file
+            appears while the archive is being written.
+
+    Raises:
+        FileExistsError: ``path`` exists and ``overwrite`` is false.
+        IsADirectoryError: ``path`` is a directory.
+
     Example:
         >>> rv.groups.write_npz(group, "groups.npz")
         >>> rv.groups.read_npz("groups.npz").names
         ('accuracy', 'format', 'length')
+        >>> rv.groups.write_npz(group, "groups.npz", overwrite=True)
     """
     path = pathlib.Path(path)
+    _files.check_target(path, overwrite=overwrite)
     arrays = {
         "scores": np.asarray(group.scores),
         "mask": np.asarray(group.mask),
@@ -99,5 +112,5 @@ def write_npz(group: GroupRewards, path) -> None:
     for key in ("length", "gold"):
         if getattr(group, key) is not None:
             arrays[key] = np.asarray(getattr(group, key))
-    with _files.atomic_write(path, binary=True) as file:
+    with _files.atomic_write(path, binary=True, overwrite=overwrite) as file:
         np.savez_compressed(file, **arrays)

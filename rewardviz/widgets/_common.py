@@ -117,9 +117,24 @@ class Explorer(abc.ABC):
         """A static ``go.Figure`` copy of a figure as it is now, detached from the controls."""
         return go.Figure(self._figure(which))
 
-    def export(self, path, which: str | None = None, *, scale: float = 2.0) -> Path:
-        """Write a figure to ``.html``, ``.png``, ``.svg`` or ``.pdf`` (see :func:`export_figure`)."""
-        return export_figure(self._figure(which), path, scale=scale)
+    def export(
+        self, path, which: str | None = None, *, scale: float = 2.0, overwrite: bool = False
+    ) -> Path:
+        """Write a figure to ``.html``, ``.png``, ``.svg`` or ``.pdf`` (see :func:`export_figure`).
+
+        Args:
+            path: the file to write; its suffix picks the format.
+            which: the figure's name (see :meth:`freeze`); the main figure when None.
+            scale: pixel scale of the static image formats.
+            overwrite: replace ``path`` if it exists (as the CLI's ``--force`` does);
+                without it an existing file is kept and a ``FileExistsError`` raised, so
+                re-running a notebook cell that exports needs ``overwrite=True``.
+
+        Example:
+            >>> explorer.export("figure.svg", overwrite=True)
+            PosixPath('figure.svg')
+        """
+        return export_figure(self._figure(which), path, scale=scale, overwrite=overwrite)
 
     def _figure(self, which: str | None) -> BaseFigure:
         named = {name: getattr(self, name) for name in self.FIGURES}
@@ -233,12 +248,23 @@ def replace_figure(target: go.FigureWidget, source: go.Figure) -> None:
         target.layout.template = TEMPLATE
 
 
-def export_figure(figure: BaseFigure, path, *, scale: float = 2.0) -> Path:
+def export_figure(figure: BaseFigure, path, *, scale: float = 2.0, overwrite: bool = False) -> Path:
     """Write a static copy of ``figure`` to ``path``, atomically (a temporary file, then renamed).
 
     ``.html`` writes a standalone page (plotly.js inlined: no network needed to view it).
     ``.png``, ``.svg`` and ``.pdf`` use plotly's static export, which needs the ``export``
     extra (kaleido) and a Chrome or Chromium (``BROWSER_PATH=/usr/bin/chromium``).
+
+    An existing file at ``path`` is replaced only with ``overwrite=True`` (as the CLI's
+    ``--force``); it is checked before the figure is rendered, so a refused export costs
+    nothing, and again just before the rename.
+
+    Raises:
+        FileExistsError: ``path`` exists and ``overwrite`` is false.
+        IsADirectoryError: ``path`` is a directory.
+        FileNotFoundError: ``path``'s folder does not exist.
+        ValueError: ``path`` has another suffix.
+        RuntimeError: a static image could not be rendered (kaleido or Chromium missing).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -249,6 +275,7 @@ def export_figure(figure: BaseFigure, path, *, scale: float = 2.0) -> Path:
         )
     if not path.parent.is_dir():
         raise FileNotFoundError(f"the folder {str(path.parent)!r} does not exist; create it first.")
+    _files.check_target(path, overwrite=overwrite)
     static = go.Figure(figure)
     if suffix == ".html":
         payload = static.to_html(include_plotlyjs=True, full_html=True).encode()
@@ -262,6 +289,6 @@ def export_figure(figure: BaseFigure, path, *, scale: float = 2.0) -> Path:
                 "apt-get install chromium and export BROWSER_PATH=/usr/bin/chromium. "
                 "Exporting to .html needs neither."
             ) from error
-    with _files.atomic_write(path, binary=True) as file:
+    with _files.atomic_write(path, binary=True, overwrite=overwrite) as file:
         file.write(payload)
     return path
