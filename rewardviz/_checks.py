@@ -159,6 +159,27 @@ def seed_int(name: str, seed) -> int:
     return int(jax.random.randint(key(name, seed), (), 0, np.iinfo(np.int32).max))
 
 
+def tolerance(name: str, value, *, positive: bool = False) -> float:
+    """``value`` as a ``float`` if it is a finite number ``>= 0`` (``> 0`` with ``positive``).
+
+    A negative or NaN tolerance would silently change answers (no action ties, not even
+    the best one; a comparison with NaN is always false), an infinite one makes
+    everything equal.
+    """
+    bound = "> 0" if positive else ">= 0"
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be a number {bound}, got {value!r}.") from error
+    if not np.isfinite(number) or number < 0 or (positive and number == 0):
+        raise ValueError(
+            f"{name} must be a finite number {bound}, got {value!r}; it is a tolerance "
+            "(relative to the values' scale), so leave it at its default unless you need "
+            "another."
+        )
+    return number
+
+
 def positive_number(name: str, value, meaning: str = "") -> float:
     """``value`` as a ``float`` if it is a finite number ``> 0``, else a ``ValueError``.
 

@@ -216,9 +216,9 @@ def _val_factors(mdp, reward, policy):
     """VAL as ``c(s, a)·g(s, a, s')``: the levelled expected reward and ``g = 1``.
 
     ``V^π`` solves ``(I − γP_π)V = r_π`` over continuing transitions (as
-    :func:`rewardviz.solve.policy_evaluation`), by :func:`_eliminate`: the matrix is
-    diagonally dominant by rows, and nonsingular (with ``γ = 1`` the policy is checked to
-    terminate first).
+    :func:`rewardviz.solve.policy_evaluation`), by :func:`rewardviz._kernels.block_solve`:
+    the matrix is diagonally dominant by rows, and nonsingular (with ``γ = 1`` the policy
+    is checked to terminate first).
     """
     # Values in the precision of the MDP and the reward together, as policy_evaluation.
     work = jnp.result_type(mdp.transitions, reward)
@@ -272,11 +272,11 @@ def _minimal_levelling(mdp, row_weight, expected):
     is the same for every minimiser).
 
     In float64 with ``γ ≤ 0.99`` by the normal equations ``DᵀWD·Φ = DᵀW·r`` (the inverse
-    of the ``[S, S]`` matrix, :func:`_eliminate`) and one step of iterative refinement: with
-    every non-terminal row weighted (``1/‖T(·|s, a)‖² > 0``) and ``γ < 1`` the design has
-    full column rank, and its condition number, at most ``√S·(1 + γ)/(1 − γ)``, squared
-    times the float64 epsilon stays below 1e-7 up to ``|S|`` = 1000, so the refined
-    residual is exact to rounding. The pseudo-inverse of the ``[S·A, S]`` design that
+    of the ``[S, S]`` matrix, :func:`rewardviz._kernels.block_solve`) and one step of
+    iterative refinement: with every non-terminal row weighted (``1/‖T(·|s, a)‖² > 0``)
+    and ``γ < 1`` the design has full column rank, and its condition number, at most
+    ``√S·(1 + γ)/(1 − γ)``, squared times the float64 epsilon stays below 1e-7 up to
+    ``|S|`` = 1000, so the refined residual is exact to rounding. The pseudo-inverse of the ``[S·A, S]`` design that
     :func:`_expected_shaping_projection` uses otherwise (float32, whose epsilon squared
     conditioning would eat, or ``γ`` near or at 1, where ``Φ`` may not be identified)
     costs an SVD, 10-20x the time at ``|S|`` = 128.

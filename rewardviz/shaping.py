@@ -174,7 +174,7 @@ def is_potential_shaping(
     """
     fit = fit_potential(mdp, reward_a, reward_b, weights=weights, fit_scale=fit_scale)
     dtype = np.dtype(fit.residual.dtype)
-    tol = SHAPING_TOLERANCE.get(dtype, 1e-4) if tol is None else float(tol)
+    tol = SHAPING_TOLERANCE.get(dtype, 1e-4) if tol is None else _checks.tolerance("tol", tol)
     weights = transition_weights(mdp, weights)
     size = jnp.maximum(_weighted_rms(reward_a, weights), _weighted_rms(reward_b, weights))
     positive = fit.scale > 0 if fit_scale else True

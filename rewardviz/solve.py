@@ -279,6 +279,9 @@ def greedy_policy(q, *, tie_tolerance: float | None = None) -> jax.Array:
         raise ValueError(f"q must have shape [..., S, A], got {q.shape}.")
     if tie_tolerance is None:
         tie_tolerance = DEFAULT_TIE_TOLERANCE.get(np.dtype(q.dtype), 1e-4)
+    tie_tolerance = _checks.tolerance("tie_tolerance", tie_tolerance)
+    if not _kernels.traced(q):
+        _checks.finite("q", q)  # a NaN Q-value would make its state's policy NaN
     return _kernels.greedy(q, tie_tolerance)
 
 
@@ -324,6 +327,8 @@ def boltzmann_policy(q, temperature: float) -> jax.Array:
     temperature = float(temperature)
     if not (np.isfinite(temperature) and temperature > 0):
         raise ValueError(f"temperature must be a positive finite number, got {temperature!r}.")
+    if not _kernels.traced(q):
+        _checks.finite("q", q)  # a NaN Q-value would make its state's policy NaN
     return jax.nn.softmax(q / temperature, axis=-1)
 
 
@@ -535,10 +540,7 @@ def _tolerance(tol, mdp: TabularMDP, reward) -> float:
     if tol is None:
         dtype = np.dtype(jnp.result_type(mdp.transitions, reward))
         return DEFAULT_TOLERANCE.get(dtype, 1e-5)
-    tol = float(tol)
-    if not tol > 0:
-        raise ValueError(f"tol must be a positive number, got {tol!r}.")
-    return tol
+    return _checks.tolerance("tol", tol, positive=True)
 
 
 def _raise_unless_converged(result: ValueIterationResult, name: str, max_iterations) -> None:

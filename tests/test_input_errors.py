@@ -194,3 +194,53 @@ def test_component_names_as_one_string_are_refused():
     ):
         rv.RewardLog.from_arrays(components, names="ab")
     assert rv.RewardLog.from_arrays(components, names=["a", "b"]).names == ("a", "b")
+
+
+# ---------------------------------------------------------------------------
+# Tolerances and Q-values that used to change answers silently.
+
+
+@pytest.mark.parametrize("bad", [-1e-4, float("nan"), float("inf")])
+def test_tie_tolerance_must_be_finite_and_not_negative(bad):
+    q = np.array([[1.0, 1.0, 0.0]])
+    with pytest.raises(ValueError, match="tie_tolerance must be a finite number >= 0"):
+        rv.solve.greedy_policy(q, tie_tolerance=bad)
+    # Before, -1e-4 gave a policy of NaN (no action tied with the best, not even itself).
+    np.testing.assert_allclose(rv.solve.greedy_policy(q, tie_tolerance=0.0), [[0.5, 0.5, 0]])
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
+def test_value_iteration_tol_must_be_finite_and_positive(bad):
+    mdp, reward = rv.envs.chain(4, gamma=0.9)
+    with pytest.raises(ValueError, match="tol must be a finite number > 0"):
+        rv.solve.value_iteration(mdp, reward, tol=bad)
+
+
+def test_shaping_and_ordering_tolerances_are_checked():
+    mdp, reward = rv.envs.chain(4, gamma=0.9)
+    with pytest.raises(ValueError, match="tol must be a finite number >= 0"):
+        rv.shaping.is_potential_shaping(mdp, reward, reward, tol=float("nan"))
+    with pytest.raises(TypeError, match="tol must be a number"):
+        rv.shaping.is_potential_shaping(mdp, reward, reward, tol="small")
+
+
+@pytest.mark.parametrize("policy", ["greedy", "boltzmann"])
+def test_nan_q_values_are_refused_with_their_location(policy):
+    q = np.zeros((3, 2))
+    q[1, 0] = np.nan
+    with pytest.raises(ValueError, match=r"q .*NaN.*\(1, 0\)"):
+        if policy == "greedy":
+            rv.solve.greedy_policy(q)
+        else:
+            rv.solve.boltzmann_policy(q, 0.5)
+
+
+@pytest.mark.parametrize("weight", [float("nan"), float("inf")])
+@pytest.mark.parametrize("name", ["accuracy", "new"])
+def test_with_reward_refuses_a_non_finite_weight(name, weight):
+    group = rv.groups.example_groups()
+    values = np.ones(group.mask.shape)
+    with pytest.raises(ValueError, match=f"weight for '{name}' must be a finite number"):
+        group.with_reward(name, values, weight=weight)
+    changed = group.with_reward(name, values, weight=2.0)
+    assert changed.weights[changed.names.index(name)] == 2.0

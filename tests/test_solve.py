@@ -704,7 +704,7 @@ def test_temperature_must_be_positive(temperature):
 @pytest.mark.parametrize("tol", [0.0, -1e-3])
 def test_tolerance_must_be_positive(tol):
     case = make_case("dense")
-    with pytest.raises(ValueError, match="tol must be a positive number"):
+    with pytest.raises(ValueError, match="tol must be a finite number > 0"):
         rv.solve.value_iteration(case.mdp, case.reward, tol=tol)
 
 

@@ -339,6 +339,7 @@ def policy_ordering(
             f"{values.shape} with non-finite entries or the wrong length; expected "
             f"[{len(stacked)}] finite values."
         )
+    tol = _checks.tolerance("tol", tol)
     labels = _labels(mdp, policies, stacked, names)
     keys = values if values.ndim == 2 else values[:, None]
     scale = max(1.0, float(np.abs(keys).max()))

@@ -356,6 +356,10 @@ class GroupRewards:
                 f"values for {name!r} have a non-finite value at prompt {p}, sample {g}."
             )
         column = jnp.asarray(np.where(mask, values, 0.0), dtype=self.scores.dtype)
+        if weight is not None:
+            weight = float(weight)
+            if not np.isfinite(weight):  # a NaN weight makes every weighted total NaN
+                raise ValueError(f"weight for {name!r} must be a finite number, got {weight!r}.")
         if name in self.names:
             k = self.names.index(name)
             weights = self.weights if weight is None else self.weights.at[k].set(float(weight))
