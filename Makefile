@@ -50,7 +50,7 @@ demo: $(VENV)/.installed-notebook
 
 ## bench: speed of the JAX kernels against vectorised numpy, as ratios
 bench: $(VENV)/.installed-dev
-	$(BIN)/python -m benchmarks
+	XLA_FLAGS="$$XLA_FLAGS --xla_cpu_enable_concurrency_optimized_scheduler=false" $(BIN)/python -m benchmarks
 
 ## docs: the API reference, generated from the docstrings, under build/docs/
 docs: $(VENV)/.installed-dev

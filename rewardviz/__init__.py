@@ -13,11 +13,6 @@ are imported lazily so that ``import rewardviz`` does not load plotly or ipywidg
 
 import importlib as _importlib
 
-# First: the XLA flag must be in the environment before JAX starts a backend.
-from rewardviz import _xla  # noqa: F401
-
-# isort: split
-
 from rewardviz import (
     decompose,
     distances,

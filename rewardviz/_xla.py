@@ -1,20 +1,17 @@
-"""The one XLA:CPU setting rewardviz makes, applied when the package is imported.
+"""Whether batched LAPACK solves are safe inside large jitted programs in this process.
 
 jaxlib 0.10's CPU runtime can deadlock a jitted program that runs batched LAPACK calls
 (``jnp.linalg.solve`` under ``vmap``) while its *concurrency-optimised scheduler* runs
 other work beside them. Measured on this project's 2-core machines with jax 0.10.2: the
 STARC study's regret program with LAPACK solves hung on its first to third call, every
-time; with ``--xla_cpu_enable_concurrency_optimized_scheduler=false`` it ran every call,
-and the program then runs several times faster than with the pure-array elimination
-(:func:`rewardviz._kernels.block_solve`) used when the flag is not in effect.
+time; with ``XLA_FLAGS=--xla_cpu_enable_concurrency_optimized_scheduler=false`` it ran
+every call, several times faster than with the pure-array elimination
+(:func:`rewardviz._kernels.block_solve`) used otherwise.
 
-XLA reads ``XLA_FLAGS`` once, when JAX creates its first backend, so the flag can only be
-added before any JAX computation in the process. It is added when that is still
-possible and the user has not chosen a value: ``import rewardviz`` before running
-anything in JAX (the usual first cell) gets the fast solves. A user who sets
-``--xla_cpu_enable_concurrency_optimized_scheduler=true`` keeps it, and rewardviz falls
-back to the elimination; so does a process whose backend started before the import.
-The setting only changes how XLA:CPU orders independent operations, never a result.
+rewardviz does not set the flag itself: it is process-wide, XLA reads it once when JAX
+starts, and with it set for the whole test suite XLA:CPU crashed compiling an unrelated
+program late in the run (twice, at the same test). A user opts in by starting Python
+with the flag in ``XLA_FLAGS`` (``make bench`` does); kernels then use LAPACK.
 """
 
 from __future__ import annotations
@@ -27,36 +24,22 @@ __all__ = ["SCHEDULER_FLAG", "batched_lapack_safe"]
 SCHEDULER_FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler"
 
 
-def _backend_started() -> bool:
-    """Whether JAX has created a backend already (so ``XLA_FLAGS`` was read)."""
-    try:
-        from jax._src import xla_bridge
-
-        return bool(xla_bridge.backends_are_initialized())
-    except (ImportError, AttributeError):  # a JAX without this helper: assume the worst
-        return True
-
-
-def _configure() -> bool:
-    """Add the flag if possible; return whether it is in effect for this process."""
+def _opted_in() -> bool:
+    """Whether ``XLA_FLAGS`` turns the scheduler off (the last occurrence is the one XLA applies)."""
     flags = os.environ.get("XLA_FLAGS", "")
     chosen = [item for item in flags.split() if item.split("=")[0] == SCHEDULER_FLAG]
-    if chosen:  # the user's choice wins; the last occurrence is the one XLA applies
-        return chosen[-1].split("=", 1)[-1].lower() in ("false", "0")
-    if _backend_started():
-        return False
-    os.environ["XLA_FLAGS"] = f"{flags} {SCHEDULER_FLAG}=false".strip()
-    return True
+    return bool(chosen) and chosen[-1].split("=", 1)[-1].lower() in ("false", "0")
 
 
-_SAFE = _configure()
+_SAFE = _opted_in()
 
 
 def batched_lapack_safe() -> bool:
     """Whether kernels may run batched LAPACK solves inside large jitted programs.
 
-    True when the scheduler flag is in effect for this process (see the module
-    docstring); kernels then use ``jnp.linalg.solve``, otherwise the slower pivot-free
-    elimination that XLA compiles to plain array operations.
+    True when ``XLA_FLAGS`` held ``--xla_cpu_enable_concurrency_optimized_scheduler=false``
+    when rewardviz was imported (set it before starting Python: XLA reads it once); kernels
+    then use ``jnp.linalg.solve``, otherwise the slower pivot-free block elimination that
+    XLA compiles to plain array operations.
     """
     return _SAFE
