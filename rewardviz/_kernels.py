@@ -108,6 +108,22 @@ def policy_evaluation(mdp, reward, policy):
     return jnp.linalg.solve(system, policy_reward[..., None])[..., 0]
 
 
+def policy_values(mdp, expected, policy):
+    """``V^π`` ``[..., S]`` for expected rewards ``[..., S, A]`` (0 in terminal states) by
+    :func:`block_solve`; one policy ``[S, A]`` against many rewards shares one elimination."""
+    dtype = expected.dtype
+    system = continuation(mdp, policy, dtype)
+    policy_reward = jnp.sum(policy.astype(dtype) * expected, axis=-1)
+    n_states = mdp.n_states
+    if policy.ndim == 2:
+        # One policy, many rewards: one elimination, the rewards as right-hand sides.
+        columns = policy_reward.reshape(-1, n_states).T
+        return block_solve(system, columns).T.reshape(policy_reward.shape)
+    batch = policy_reward.shape[:-1]
+    system = jnp.broadcast_to(system, (*batch, n_states, n_states))
+    return block_solve(system, policy_reward[..., None])[..., 0]
+
+
 def check_terminates(mdp, policy: jax.Array) -> None:
     """With γ = 1, raise ``ValueError`` unless every state reaches a terminal state under ``policy``."""
     if traced(mdp, policy) or float(mdp.gamma) < 1.0:

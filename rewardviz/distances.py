@@ -221,19 +221,8 @@ def _val_factors(mdp, reward, policy):
     is checked to terminate first).
     """
     # Values in the precision of the MDP and the reward together, as policy_evaluation.
-    work = jnp.result_type(mdp.transitions, reward)
     _, live_expected, _ = _kernels.live_dynamics(mdp, reward)
-    system = _kernels.continuation(mdp, policy, work)
-    policy_reward = jnp.sum(policy.astype(work) * live_expected, axis=-1)
-    n_states = mdp.n_states
-    if policy.ndim == 2:
-        # One policy, many rewards: one elimination, the rewards as right-hand sides.
-        columns = policy_reward.reshape(-1, n_states).T
-        values = _kernels.block_solve(system, columns).T.reshape(policy_reward.shape)
-    else:
-        batch = policy_reward.shape[:-1]
-        system = jnp.broadcast_to(system, (*batch, n_states, n_states))
-        values = _kernels.block_solve(system, policy_reward[..., None])[..., 0]
+    values = _kernels.policy_values(mdp, live_expected, policy)
     transitions = mdp.transitions.astype(reward.dtype)
     gamma = mdp.gamma.astype(reward.dtype)
     next_value = jnp.einsum("sat,...t->...sa", transitions, values, precision=HIGHEST)

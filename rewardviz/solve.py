@@ -475,9 +475,9 @@ def _policy_iteration(mdp, reward, max_iterations):
 def _policy_evaluation(mdp, reward, policy):
     """``V^π`` ``[..., S]`` and whether every expected reward ``Σ_s' T(s'|s, a) R(s, a, s')`` is finite.
 
-    :func:`rewardviz._kernels.policy_evaluation` with :func:`rewardviz._kernels.block_solve` for LAPACK,
-    and the flag from the same read of ``R``. The flag is false exactly when ``R`` holds
-    a NaN or an infinity, terminal states and zero-probability transitions included:
+    :func:`rewardviz._kernels.policy_values` (block elimination, not LAPACK), and the flag
+    from the same read of ``R``. The flag is false exactly when ``R`` holds a NaN or an
+    infinity, terminal states and zero-probability transitions included:
     ``0·NaN`` and ``0·∞`` are NaN (IEEE 754), a NaN or an infinity makes the sum
     non-finite, and ``T ≤ 1`` cannot overflow a product (only a sum of finite rewards
     within rounding of the float maximum could, and then the caller's scan finds
@@ -487,17 +487,7 @@ def _policy_evaluation(mdp, reward, policy):
     expected = _kernels.expected_reward(mdp.transitions.astype(dtype), reward.astype(dtype))
     reward_finite = jnp.isfinite(expected).all()
     expected = jnp.where(mdp.terminal[:, None], 0, expected)
-    system = _kernels.continuation(mdp, policy, dtype)
-    policy_reward = jnp.sum(policy.astype(dtype) * expected, axis=-1)
-    n_states = mdp.n_states
-    if policy.ndim == 2:
-        # One policy, many rewards: one elimination, the rewards as right-hand sides.
-        columns = policy_reward.reshape(-1, n_states).T
-        values = _kernels.block_solve(system, columns).T.reshape(policy_reward.shape)
-    else:
-        batch = policy_reward.shape[:-1]
-        system = jnp.broadcast_to(system, (*batch, n_states, n_states))
-        values = _kernels.block_solve(system, policy_reward[..., None])[..., 0]
+    values = _kernels.policy_values(mdp, expected, policy)
     return values, reward_finite
 
 
