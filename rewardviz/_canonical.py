@@ -6,7 +6,7 @@ distances of :mod:`rewardviz.distances` and the batched study of
 :mod:`rewardviz.experiments` both compute through these, so they agree to rounding.
 Nothing here validates, solves or draws.
 
-Zero canonical rewards: a canonical form within :func:`rewardviz._kernels.zero_tolerance`
+Zero canonical rewards: a canonical form within :func:`rewardviz._kernels.shaping_zero_tolerance`
 of zero, relative to the reward's own size, is standardised to exactly zero (STARC's
 convention).
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from rewardviz._kernels import HIGHEST, zero_tolerance
+from rewardviz._kernels import HIGHEST, shaping_zero_tolerance
 
 
 def epic_canonical(mdp, reward, state_dist, action_dist):
@@ -114,7 +114,9 @@ def pearson_standardise(canonical, reward, weights):
     centred = values - weighted_sum(values, flat_weights)[..., None]
     size = jnp.sqrt(weighted_sum(centred**2, flat_weights))
     reward_size = jnp.sqrt(weighted_sum(flat(reward) ** 2, flat_weights))
-    zero = size <= zero_tolerance(canonical.dtype, reward.dtype, weights.dtype) * reward_size
+    zero = (
+        size <= shaping_zero_tolerance(canonical.dtype, reward.dtype, weights.dtype) * reward_size
+    )
     return jnp.where(zero[..., None], 0, centred / jnp.where(zero, 1, size)[..., None])
 
 
@@ -123,5 +125,5 @@ def starc_standardise(canonical, reward, order, mdp_dtype):
     values = flat(canonical)
     size = norm(values, order)
     reward_size = norm(flat(reward), order)
-    zero = size <= zero_tolerance(canonical.dtype, reward.dtype, mdp_dtype) * reward_size
+    zero = size <= shaping_zero_tolerance(canonical.dtype, reward.dtype, mdp_dtype) * reward_size
     return jnp.where(zero[..., None], 0, values / jnp.where(zero, 1, size)[..., None])

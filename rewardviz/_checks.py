@@ -8,6 +8,8 @@ module is traced by JAX.
 
 from __future__ import annotations
 
+import operator
+import os
 from collections.abc import Sequence
 
 import jax
@@ -21,6 +23,26 @@ def float_array(name: str, value, dtype=None) -> jnp.ndarray:
     Integer and boolean input becomes JAX's default float type; floating input
     keeps its precision (float32 stays float32, float64 stays float64 when x64 is on).
     """
+    source_dtype = _numeric_dtype(name, value)
+    if dtype is None:
+        dtype = source_dtype if np.issubdtype(source_dtype, np.floating) else float
+    # canonicalize_dtype maps float64 to float32 quietly when x64 is off (float32 is
+    # the package default); asking jnp for float64 there warns on every call.
+    return jnp.asarray(value, dtype=jax.dtypes.canonicalize_dtype(dtype))
+
+
+def host_float64(name: str, value) -> np.ndarray:
+    """``value`` as a float64 NumPy array for host-side summaries, or a ``TypeError`` naming ``name``.
+
+    The checks of :func:`float_array` without the trip through JAX, which would round
+    float64 input to float32 when x64 is off.
+    """
+    _numeric_dtype(name, value)
+    return np.asarray(value, dtype=np.float64)
+
+
+def _numeric_dtype(name: str, value) -> np.dtype:
+    """The dtype of ``value`` if it holds real numbers (or booleans), else a ``TypeError``."""
     if isinstance(value, jax.Array):
         source_dtype = value.dtype  # no copy to the host just to look at the type
     else:
@@ -36,11 +58,68 @@ def float_array(name: str, value, dtype=None) -> jnp.ndarray:
         raise TypeError(f"{name} must hold numbers, got an array of dtype {source_dtype}")
     if np.issubdtype(source_dtype, np.complexfloating):
         raise TypeError(f"{name} must be real-valued, got dtype {source_dtype}")
-    if dtype is None:
-        dtype = source_dtype if np.issubdtype(source_dtype, np.floating) else float
-    # canonicalize_dtype maps float64 to float32 quietly when x64 is off (float32 is
-    # the package default); asking jnp for float64 there warns on every call.
-    return jnp.asarray(value, dtype=jax.dtypes.canonicalize_dtype(dtype))
+    return source_dtype
+
+
+def number(name: str, value, meaning: str = "") -> float:
+    """``value`` as a ``float`` if it is one real number, else a ``TypeError`` naming ``name``.
+
+    Python, numpy and 0-d JAX scalars are numbers; strings, ``None``, booleans, sequences
+    and arrays of any other size are refused rather than converted (``float("1e3")`` and
+    ``float(np.array([2.0]))`` would succeed, ``float([])`` fails with a message that does
+    not say which argument). NaN and infinity pass: callers check the range they need.
+    ``meaning`` says what the number is, for the message (``"the discount"``).
+    """
+    if not isinstance(value, bool | np.bool_ | str | bytes) and np.ndim(value) == 0:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            pass  # an object() or a complex number: refused below
+    what = f" ({meaning})" if meaning else ""
+    raise TypeError(f"{name}{what} must be a real number, got {describe(value)}.")
+
+
+def instance(name: str, value, kind: type, fix: str):
+    """``value`` if it is a ``kind``, else a ``TypeError`` naming ``name`` and saying ``fix``.
+
+    Used for the objects public functions work on (an MDP, a reward log, groups), so a
+    wrong argument fails here rather than as an ``AttributeError`` deep inside.
+    """
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} must be a {kind.__name__}, got {describe(value)}; {fix}")
+    return value
+
+
+def tabular_mdp(name: str, value):
+    """``value`` if it is a :class:`~rewardviz.mdp.TabularMDP`, else a ``TypeError`` naming ``name``."""
+    from rewardviz.mdp import TabularMDP  # here, not at the top: mdp.py imports this module
+
+    return instance(
+        name,
+        value,
+        TabularMDP,
+        "build one with rv.envs.gridworld(...), rv.envs.chain(n) or "
+        "rv.TabularMDP(transitions, gamma=...); the MDP is the first argument.",
+    )
+
+
+def path(name: str, value) -> str | os.PathLike:
+    """``value`` if it is a file system path (a ``str`` or ``os.PathLike``), else a ``TypeError``."""
+    if not isinstance(value, str | os.PathLike):
+        raise TypeError(
+            f"{name} must be a file path (a str or pathlib.Path), got {describe(value)}."
+        )
+    return value
+
+
+def describe(value) -> str:
+    """A short description of ``value`` for error messages: arrays by shape and dtype."""
+    if isinstance(value, np.ndarray | jax.Array):
+        return f"an array of shape {tuple(value.shape)} and dtype {value.dtype}"
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
 
 
 def finite(name: str, array) -> None:
@@ -70,6 +149,42 @@ def _all_finite(array) -> jax.Array:
     return jnp.isfinite(jnp.sum(array))
 
 
+def overflow(name: str, dtype, what: str) -> ValueError:
+    """The error for finite input whose ``what`` (``"returns"``) overflows ``dtype``.
+
+    Float32 tops out at ~3.4e38: finite rewards near it (or weighted, summed, squared)
+    become infinite, and every answer built on them NaN.
+    """
+    dtype = np.dtype(dtype)
+    return ValueError(
+        f"{name} holds finite values whose {what} overflow {dtype.name} (largest "
+        f"{float(np.finfo(dtype).max):.3g}) and would become infinite. Rescale {name} "
+        "(divide it by a constant) or compute in float64: call "
+        'jax.config.update("jax_enable_x64", True) first and pass float64 arrays.'
+    )
+
+
+def fits(name: str, values: np.ndarray, dtype, what: str = "values") -> None:
+    """Raise :func:`overflow` if finite host ``values`` exceed the range of ``dtype``.
+
+    For float64 host arrays about to become ``dtype`` (float32 unless x64 is on), where
+    the cast would turn them into infinities silently.
+    """
+    if values.size and float(np.abs(values).max()) > float(np.finfo(dtype).max):
+        raise overflow(name, dtype, what)
+
+
+def no_overflow(name: str, result, what: str) -> None:
+    """Raise :func:`overflow` if ``result``, computed from finite ``name``, is not finite.
+
+    A traced result (under the caller's ``jit``) has no values to check: skipped.
+    """
+    if isinstance(result, jax.core.Tracer) or bool(_all_finite(result)):
+        return
+    if not bool(jnp.isfinite(result).all()):  # the quick sum may itself have overflowed
+        raise overflow(name, result.dtype, what)
+
+
 def trailing_shape(name: str, array, expected: Sequence[int], meaning: str) -> None:
     """Raise ``ValueError`` unless ``array``'s last dimensions equal ``expected``.
 
@@ -86,11 +201,15 @@ def trailing_shape(name: str, array, expected: Sequence[int], meaning: str) -> N
 
 
 def in_range(name: str, value: float, low: float, high: float, *, hint: str = "") -> float:
-    """Return ``value`` as a float if ``low <= value <= high``, else raise ``ValueError``."""
-    number = float(value)
-    if not np.isfinite(number) or not low <= number <= high:
+    """Return ``value`` as a float if ``low <= value <= high``, else raise ``ValueError``.
+
+    Anything that is not one real number (a string, ``None``, an array) is a ``TypeError``
+    naming ``name`` (see :func:`number`).
+    """
+    converted = number(name, value)
+    if not np.isfinite(converted) or not low <= converted <= high:
         raise ValueError(f"{name} must lie in [{low}, {high}], got {value!r}. {hint}".rstrip())
-    return number
+    return converted
 
 
 def one_of(name: str, value, allowed: Sequence[str]) -> str:
@@ -100,24 +219,35 @@ def one_of(name: str, value, allowed: Sequence[str]) -> str:
     return value
 
 
+def integer(name: str, value, meaning: str = "", *, bound: str = "") -> int:
+    """``value`` as an ``int`` if it is a whole number, else a ``TypeError`` naming ``name``.
+
+    Python, numpy and 0-d JAX integers and integral floats (``3.0``) are whole numbers;
+    booleans, non-integral numbers (``2.7``, never truncated), strings and arrays are
+    not. ``meaning`` says what the number counts and ``bound`` the range (``" >= 1"``),
+    for the message.
+    """
+    if not isinstance(value, bool | np.bool_):
+        try:
+            return operator.index(value)
+        except TypeError:
+            if isinstance(value, float | np.floating) and float(value).is_integer():
+                return int(value)
+    what = f" ({meaning})" if meaning else ""
+    raise TypeError(f"{name}{what} must be an integer{bound}, got {describe(value)}.")
+
+
 def positive_int(name: str, value, meaning: str = "", *, minimum: int = 1) -> int:
     """``value`` as an ``int`` if it is an integer ``>= minimum``, else a clear error.
 
     Booleans and non-integral numbers (``2.7``) are refused rather than truncated.
     ``meaning`` says what the count counts, for the message (``"runs per reward"``).
     """
-    what = f" ({meaning})" if meaning else ""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        if isinstance(value, float | np.floating) and float(value).is_integer():
-            value = int(value)
-        else:
-            raise TypeError(
-                f"{name}{what} must be an integer >= {minimum}, got {value!r} "
-                f"({type(value).__name__})."
-            )
+    value = integer(name, value, meaning, bound=f" >= {minimum}")
     if value < minimum:
+        what = f" ({meaning})" if meaning else ""
         raise ValueError(f"{name}{what} must be an integer >= {minimum}, got {value}.")
-    return int(value)
+    return value
 
 
 def key(name: str, seed) -> jax.Array:
@@ -168,16 +298,16 @@ def tolerance(name: str, value, *, positive: bool = False) -> float:
     """
     bound = "> 0" if positive else ">= 0"
     try:
-        number = float(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a number {bound}, got {value!r}.") from error
-    if not np.isfinite(number) or number < 0 or (positive and number == 0):
+        converted = number(name, value)
+    except TypeError as error:
+        raise TypeError(f"{name} must be a number {bound}, got {describe(value)}.") from error
+    if not np.isfinite(converted) or converted < 0 or (positive and converted == 0):
         raise ValueError(
             f"{name} must be a finite number {bound}, got {value!r}; it is a tolerance "
             "(relative to the values' scale), so leave it at its default unless you need "
             "another."
         )
-    return number
+    return converted
 
 
 def positive_number(name: str, value, meaning: str = "") -> float:
@@ -187,9 +317,9 @@ def positive_number(name: str, value, meaning: str = "") -> float:
     """
     what = f" ({meaning})" if meaning else ""
     try:
-        number = float(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name}{what} must be a number > 0, got {value!r}.") from error
-    if not np.isfinite(number) or number <= 0:
+        converted = number(name, value)
+    except TypeError as error:
+        raise TypeError(f"{name}{what} must be a number > 0, got {describe(value)}.") from error
+    if not np.isfinite(converted) or converted <= 0:
         raise ValueError(f"{name}{what} must be a finite number > 0, got {value!r}.")
-    return number
+    return converted

@@ -120,7 +120,9 @@ class RewardLog:
             >>> log.total.shape
             (2, 5)
         """
-        host = np.asarray(_checks.float_array("components", components), dtype=np.float64)
+        # Read as float64 on the host: float64 input beyond float32's range must be
+        # refused by name below, not become infinite on the way in.
+        host = _checks.host_float64("components", components)
         if host.ndim != 3:
             raise ValueError(
                 f"components must have shape [episodes, steps, components], got {host.shape}; "
@@ -146,7 +148,7 @@ class RewardLog:
         weights = _weights(weights, names)
 
         if total is not None:
-            total = np.asarray(_checks.float_array("total", total), dtype=np.float64)
+            total = _checks.host_float64("total", total)
             if total.shape != (n_episodes, n_steps):
                 raise ValueError(
                     f"total must have shape [episodes, steps] = {(n_episodes, n_steps)}, "
@@ -176,6 +178,7 @@ class RewardLog:
                 )
             info[str(key)] = values
         dtype = jnp.result_type(float)
+        _check_range(host, weights, dtype)
         if positions is not None:
             positions = np.asarray(_checks.float_array("positions", positions), dtype=np.float64)
             if positions.shape != (n_episodes, n_steps, 2):
@@ -234,6 +237,11 @@ class RewardLog:
             >>> log.lengths
             Array([2, 1], dtype=int32)
         """
+        if not isinstance(episodes, Mapping):
+            raise TypeError(
+                "episodes must be a dict {component name: [per-episode lists of per-step "
+                f"rewards]}}, got {_checks.describe(episodes)}."
+            )
         if not episodes:
             raise ValueError("episodes is empty: give at least one component.")
         names = tuple(str(name) for name in episodes)
@@ -293,6 +301,11 @@ class RewardLog:
         step) present must have a value for every component; a missing one is an error
         naming it. Steps of an episode must be 0, 1, 2, ... without gaps.
         """
+        if not hasattr(frame, "columns"):
+            raise TypeError(
+                f"frame must be a pandas DataFrame with one row per (episode, step, component, "
+                f"value), got {_checks.describe(frame)}; for arrays use RewardLog.from_arrays."
+            )
         missing = [column for column in (episode, step, component, value) if column not in frame]
         if missing:
             raise ValueError(
@@ -360,8 +373,9 @@ class RewardLog:
 
     def with_weights(self, weights) -> RewardLog:
         """The same log with new weights (one per component, ``unexplained`` included)."""
-        weights = jnp.asarray(_weights(weights, self.names), dtype=self.weights.dtype)
-        return dataclasses.replace(self, weights=weights)
+        weights = _weights(weights, self.names)
+        _check_range(np.asarray(self.components, dtype=np.float64), weights, self.weights.dtype)
+        return dataclasses.replace(self, weights=jnp.asarray(weights, dtype=self.weights.dtype))
 
     def __repr__(self) -> str:
         return (
@@ -496,12 +510,12 @@ def component_returns(log: RewardLog, gamma: float = 1.0) -> jax.Array:
 
     Sums over valid steps only; ``Σ_k G_k`` is the episode's return.
     """
-    return _component_returns(log, _discount(gamma))
+    return _checked(_component_returns(_log(log), _discount(gamma)), "returns")
 
 
 def returns_to_go(log: RewardLog, gamma: float = 1.0) -> jax.Array:
     """``[E, T, K]`` return-to-go of each weighted component, ``Σ_{u≥t} γ^{u−t} w_k r_k,u`` (0 where masked)."""
-    return _returns_to_go(log, _discount(gamma))
+    return _checked(_returns_to_go(_log(log), _discount(gamma)), "returns to go")
 
 
 def return_shares(log: RewardLog, gamma: float = 1.0) -> tuple[jax.Array, jax.Array]:
@@ -516,7 +530,7 @@ def return_shares(log: RewardLog, gamma: float = 1.0) -> tuple[jax.Array, jax.Ar
 
 def dominance(log: RewardLog) -> jax.Array:
     """``[E, T]`` index of the component with the largest ``|w_k r_k,t|`` at each step (−1 where masked)."""
-    return _dominance(log)
+    return _dominance(_log(log))
 
 
 @_deprecation.positional_options("level", "gamma")
@@ -526,12 +540,14 @@ def correlations(log: RewardLog, *, level: str = "step", gamma: float = 1.0) -> 
     ``level="step"`` over all valid steps; ``level="episode"`` over episode returns.
     A constant component has correlation 0 with every other (and 1 with itself).
     """
+    _log(log)
+    _checks.one_of("level", level, ("step", "episode"))
+    gamma = _discount(gamma)  # checked at both levels, though only episodes use it
     if level == "step":
-        return _step_correlation(log)
-    if level == "episode":
-        returns = component_returns(log, gamma)
-        return _correlation(returns, jnp.ones(log.n_episodes, bool), jnp.ones_like(log.weights))
-    raise ValueError(f"level must be 'step' or 'episode', got {level!r}.")
+        return _checked(_step_correlation(log), "products (for the correlations)")
+    returns = component_returns(log, gamma)
+    matrix = _correlation(returns, jnp.ones(log.n_episodes, bool), jnp.ones_like(log.weights))
+    return _checked(matrix, "returns' products (for the correlations)")
 
 
 def variance_attribution(log: RewardLog, gamma: float = 1.0) -> jax.Array:
@@ -541,13 +557,15 @@ def variance_attribution(log: RewardLog, gamma: float = 1.0) -> jax.Array:
     when every episode has the same return (nothing to attribute).
     """
     returns = np.asarray(component_returns(log, gamma))
-    total = returns.sum(axis=1)
+    total = returns.sum(axis=1, dtype=np.float64)  # the test below squares it
     if log.n_episodes < 2 or np.var(total) <= 1e-12 * max(1.0, float(np.abs(total).max()) ** 2):
         raise ValueError(
             "every episode has the same return (or there is only one episode): there is "
             "no variance to attribute."
         )
-    return _variance_attribution(jnp.asarray(returns))
+    return _checked(
+        _variance_attribution(jnp.asarray(returns)), "returns' products (for the variances)"
+    )
 
 
 @partial(
@@ -576,8 +594,11 @@ def reweight(log: RewardLog, weights, gamma: float = 1.0) -> Reweighting:
 
     One jitted call on the per-component returns (``[E, K]``): fast enough for a slider.
     """
-    new_weights = jnp.asarray(_weights(weights, log.names), dtype=log.weights.dtype)
-    return _reweight(_raw_returns(log, _discount(gamma)), log.weights, new_weights)
+    new_weights = jnp.asarray(_weights(weights, _log(log).names), dtype=log.weights.dtype)
+    raw = _checked(_raw_returns(log, _discount(gamma)), "returns")
+    result = _reweight(raw, log.weights, new_weights)
+    _checked(result.new_returns, "returns under the new weights")
+    return result
 
 
 def dead_components(log: RewardLog, *, tol: float = 1e-8) -> jax.Array:
@@ -586,7 +607,7 @@ def dead_components(log: RewardLog, *, tol: float = 1e-8) -> jax.Array:
     Constant means its range over valid steps is at most ``tol`` times the largest
     absolute component value in the log (or ``tol`` if the log is all zeros).
     """
-    return _dead(log, tol)
+    return _dead(_log(log), _checks.tolerance("tol", tol))
 
 
 # ---------------------------------------------------------------------------
@@ -595,6 +616,32 @@ def dead_components(log: RewardLog, *, tol: float = 1e-8) -> jax.Array:
 
 def _discount(gamma) -> float:
     return _checks.in_range("gamma", gamma, 0.0, 1.0)
+
+
+def _checked(result: jax.Array, what: str) -> jax.Array:
+    """``result`` of a kernel on a log, refused if it overflowed (a log's values are finite)."""
+    _checks.no_overflow("the log's components", result, what)
+    return result
+
+
+def _check_range(components: np.ndarray, weights: np.ndarray, dtype) -> None:
+    """Refuse finite float64 components whose values, weighted values or per-step totals
+    leave the range of ``dtype`` (float32 unless x64 is on), before they become inf."""
+    _checks.fits("components", components, dtype)
+    weighted = components * weights
+    _checks.fits("components", weighted, dtype, "weighted values (weights × components)")
+    _checks.fits("components", weighted.sum(axis=-1), dtype, "per-step totals")
+
+
+def _log(log) -> RewardLog:
+    """``log`` if it is a :class:`RewardLog`, else a ``TypeError`` saying how to get one."""
+    return _checks.instance(
+        "log",
+        log,
+        RewardLog,
+        "build one with rv.RewardLog.from_arrays(components, names=...) or read a file with "
+        "rv.io.read_csv(...) (rv.io.example_log() is a ready example).",
+    )
 
 
 @jax.jit
@@ -782,6 +829,10 @@ def _component_names(names, count: int) -> tuple[str, ...]:
             f"names must be a sequence of {count} component names, got the string {names!r}; "
             f"write names=[{names!r}] for one component."
         )
+    if not isinstance(names, Sequence | np.ndarray):
+        raise TypeError(
+            f"names must be a sequence of {count} component names, got {_checks.describe(names)}."
+        )
     names = tuple(str(name) for name in names)
     if len(names) != count:
         raise ValueError(f"names must have {count} entries (one per component), got {len(names)}.")
@@ -799,9 +850,11 @@ def _weights(weights, names) -> np.ndarray:
             raise ValueError(
                 f"weights names unknown component(s) {sorted(unknown)}; known: {list(names)}."
             )
-        values = np.array([float(weights.get(name, 1.0)) for name in names])
+        values = np.array(
+            [_checks.number(f"weights[{name!r}]", weights.get(name, 1.0)) for name in names]
+        )
     else:
-        values = np.asarray(weights, dtype=float)
+        values = _checks.host_float64("weights", weights)
         if values.shape != (len(names),):
             raise ValueError(
                 f"weights must have one entry per component ({len(names)}), "

@@ -121,6 +121,7 @@ def canonicalize(
         (6, 2, 6)
     """
     reward = check_reward(mdp, reward)
+    _checks.one_of("method", method, CANONICALISATIONS)
     if method == "dard":
         _check_dard_memory(mdp, reward.shape[:-3], reward.dtype, "canonicalize")
     options = _canonical_options(mdp, method, state_dist, action_dist, policy)
@@ -134,6 +135,14 @@ def dard_memory_estimate(mdp: TabularMDP, batch_shape, dtype=np.float32) -> int:
     reward of the batch (:func:`pairwise` chunks instead, so it is bounded by
     :data:`PAIRWISE_MEMORY`).
     """
+    _checks.tabular_mdp("mdp", mdp)
+    if not isinstance(batch_shape, list | tuple | np.ndarray):
+        raise TypeError(
+            f"batch_shape must be a tuple of sizes, got {_checks.describe(batch_shape)}."
+        )
+    batch_shape = tuple(
+        _checks.positive_int(f"batch_shape[{i}]", n, minimum=0) for i, n in enumerate(batch_shape)
+    )
     count = int(np.prod(batch_shape, dtype=np.int64)) if len(batch_shape) else 1
     return 4 * count * mdp.n_actions * mdp.n_states**2 * np.dtype(dtype).itemsize
 
@@ -405,6 +414,7 @@ def starc(
     reward_a = check_reward(mdp, reward_a, name="reward_a")
     reward_b = check_reward(mdp, reward_b, name="reward_b")
     _broadcastable(reward_a, reward_b)
+    _checks.one_of("canonical (the canonicalisation method)", canonical, CANONICALISATIONS)
     norm, metric = _order("norm", norm), _order("metric", norm if metric is None else metric)
     options = _canonical_options(mdp, canonical, None, None, policy)
     return _starc_kernel(mdp, reward_a, reward_b, canonical, options, norm, metric)
@@ -429,7 +439,8 @@ _FACTORED = ("val", "minimal")
 
 
 def _starc_factored_units(mdp, reward, method, options, order):
-    """Standardised ``c`` (``[..., S·A]``) of ``C = c·g``, the norm weights of ``g`` and ``‖R‖``.
+    """Standardised ``c`` (``[..., S·A]``) of ``C = c·g``, the norm weights of ``g`` and ``‖R‖``
+    (whose finiteness is the reward's).
 
     Every Lp norm of ``c·g`` over ``(s, a, s')`` is a weighted norm of ``c`` over
     ``(s, a)``: weights ``Σ_s' g`` (L1), ``Σ_s' g²`` (L2), ``max_s' g`` (L∞), since
@@ -447,8 +458,17 @@ def _starc_factored_units(mdp, reward, method, options, order):
     }
     flat = levelled.reshape(*levelled.shape[:-2], -1)
     norm = _canonical.weighted_norm(flat, weights[order], order)
+    # ``c`` depends on R only through r(s, a), so the zero test measures r·g, not R: on
+    # transitions that cannot happen a large potential adds |γΦ(s′) − Φ(s)| between far
+    # states, which made ‖R‖ ~1e5× the canonical reward of a shaped grid (issue 19).
+    expected = _kernels.expected_reward(mdp.transitions.astype(reward.dtype), reward)
+    expected = jnp.where(mdp.terminal[:, None], 0, expected)
+    expected_size = _canonical.weighted_norm(
+        expected.reshape(*expected.shape[:-2], -1), weights[order], order
+    )
+    tolerance = _kernels.shaping_zero_tolerance(levelled.dtype, reward.dtype, mdp.dtype)
+    zero = norm <= tolerance * expected_size
     size = _canonical.norm(_canonical.flat(reward), order)
-    zero = norm <= _kernels.zero_tolerance(levelled.dtype, reward.dtype, mdp.dtype) * size
     return jnp.where(zero[..., None], 0, flat / jnp.where(zero, 1, norm)[..., None]), weights, size
 
 
@@ -477,6 +497,8 @@ def pairwise(
     device; an integer ``n``: the first ``n``; or a list) splits the rewards across
     devices with ``jax.sharding``; the matrix is the same.
     """
+    _checks.tabular_mdp("mdp", mdp)
+    _checks.one_of("method", method, ("epic", "dard", "starc"))
     rewards = _reward_array(mdp, rewards, "rewards")
     if rewards.ndim != 4:
         raise ValueError(
@@ -487,9 +509,7 @@ def pairwise(
         # A handful of [S, A, S'] intermediates per reward in flight (DARD's are [A, S, S]).
         per_reward = 6 * math.prod(rewards.shape[1:]) * rewards.dtype.itemsize
         chunk_size = max(1, min(len(rewards), PAIRWISE_MEMORY // per_reward))
-    chunk_size = int(chunk_size)
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}.")
+    chunk_size = _checks.positive_int("chunk_size", chunk_size)
     placed, count = _sharding.put_batch(rewards, _sharding.mesh(devices))
     matrix, finite = _pairwise_matrix(mdp, placed, method, chunk_size, options)
     # The kernel reads every reward anyway and reports whether its sums over them are
@@ -522,7 +542,7 @@ def _pairwise_pearson(mdp, rewards, method, options, chunk_size):
     weights = _pearson_weights(mdp, method, options)
     # Zero detection follows the least precise input (float32 rewards on a float64 MDP
     # are shaping only to float32 rounding); the arithmetic uses the most precise.
-    tolerance = _kernels.zero_tolerance(rewards.dtype, weights.dtype)
+    tolerance = _kernels.shaping_zero_tolerance(rewards.dtype, weights.dtype)
     dtype = jnp.result_type(rewards, weights, mdp.transitions)
     rewards, weights = rewards.astype(dtype), weights.astype(dtype)
     gamma = mdp.gamma.astype(dtype)
@@ -570,7 +590,7 @@ def _pairwise_pearson(mdp, rewards, method, options, chunk_size):
     # applied to the Gram matrix, so the [N, S·A·S'] units are never written out.
     norm = jnp.sqrt(jnp.diag(gram))
     # The reward's size for the zero test: R = C − O, so ‖R‖ is within ‖C‖ of ‖O‖, and
-    # wherever the test can hold (‖C‖ ≤ 1000 ulps of ‖R‖) ‖C‖ + ‖O‖ equals ‖R‖ to 1e-12
+    # wherever the test can hold (‖C‖ ≤ 64 ulps of ‖R‖) ‖C‖ + ‖O‖ equals ‖R‖ to 1e-12
     # relative: the same decisions, without another pass over the rewards (a weighted
     # sum of squares over [N, S, A, S'] costs XLA:CPU as much as a third of the Gram).
     # A NaN or inf in a reward makes it NaN or inf (0·inf is NaN): that is the
@@ -700,6 +720,7 @@ def regret(mdp: TabularMDP, true_reward, proxy_reward) -> jax.Array:
     is not yet optimal policy iteration (Howard 1960) continues from it; one compiled
     program. With ``γ = 1`` (some policies may never terminate) by value iteration.
     """
+    _checks.tabular_mdp("mdp", mdp)
     true_reward = _reward_array(mdp, true_reward, "true_reward")
     proxy_reward = _reward_array(mdp, proxy_reward, "proxy_reward")
     _broadcastable(true_reward, proxy_reward)
@@ -756,7 +777,8 @@ def _exact_regret(mdp, true_reward, proxy_reward, tie_tolerance):
     # rewardviz._kernels.improve, which policy iteration stops by).
     chosen = jnp.take_along_axis(q, start[..., None], axis=-1)[..., 0]
     scale = jnp.maximum(1, jnp.max(jnp.abs(q), axis=(-2, -1)))[..., None]
-    improvable = jnp.any(jnp.max(q, axis=-1) > chosen + 64 * jnp.finfo(dtype).eps * scale)
+    rounding = _kernels.TIE_ROUNDING_ULPS * jnp.finfo(dtype).eps * scale
+    improvable = jnp.any(jnp.max(q, axis=-1) > chosen + rounding)
 
     def iterate(_):
         actions, _, settled = _kernels.policy_iteration(
@@ -778,7 +800,12 @@ def _exact_regret(mdp, true_reward, proxy_reward, tie_tolerance):
     returns = _kernels.start_value(mdp, values[len(proxies) :])
     best = returns[: len(trues)].reshape(true_reward.shape[:-3])
     worst = -returns[len(trues) :].reshape(true_reward.shape[:-3])
-    return _kernels.normalised_regret(best, worst, achieved), finite_true, finite_proxy, settled
+    return (
+        _kernels.normalised_regret(best, worst, achieved, gamma),
+        finite_true,
+        finite_proxy,
+        settled,
+    )
 
 
 def _regret_by_value_iteration(mdp, true_reward, proxy_reward):
@@ -795,7 +822,7 @@ def _regret_by_value_iteration(mdp, true_reward, proxy_reward):
             "negative true reward. Use gamma < 1 for this comparison."
         ) from error
     worst = -jnp.einsum("s,...s->...", start, lowest)
-    return _kernels.normalised_regret(best, worst, achieved)
+    return _kernels.normalised_regret(best, worst, achieved, mdp.gamma)
 
 
 @partial(
@@ -886,6 +913,7 @@ def reachable_states(mdp: TabularMDP) -> np.ndarray:
 
     Terminal states are reached but not left.
     """
+    _checks.tabular_mdp("mdp", mdp)
     transitions = np.asarray(mdp.transitions)
     terminal = np.asarray(mdp.terminal)
     step = (transitions > 0).any(axis=1)
@@ -928,10 +956,9 @@ def npec(mdp: TabularMDP, reward_a, reward_b, *, weights=None) -> jax.Array:
     baseline = fit_potential(mdp, zero, reward_b, weights=weights, fit_scale=False).residual
     weights = transition_weights(mdp, weights)
     size = jnp.sqrt(jnp.sum(weights * reward_b**2, axis=(-3, -2, -1)))
-    # A pure-shaping R_b leaves only rounding noise (below 1 eps of ‖R_b‖ on random MDPs
-    # up to |S| = 64 and γ = 0.999 in float32); the ratio of two noises would be
-    # meaningless, so that case is 0 by definition, with 1000× headroom.
-    pure_shaping = baseline <= 1e3 * jnp.finfo(baseline.dtype).eps * size
+    # A pure-shaping R_b leaves only rounding noise; the ratio of two noises would be
+    # meaningless, so that case is 0 by definition.
+    pure_shaping = baseline <= _kernels.shaping_zero_tolerance(baseline.dtype) * size
     ratio = fit.residual / jnp.where(pure_shaping, 1, baseline)
     return jnp.where(pure_shaping, 0, jnp.minimum(ratio, 1))
 
@@ -955,6 +982,8 @@ def erc(
     Returns ½ when exactly one reward gives every sampled episode the same return,
     0 when both do.
     """
+    episodes = _checks.positive_int("episodes", episodes, "sampled trajectories")
+    horizon = _checks.positive_int("horizon", horizon, "steps per trajectory")
     reward_a = check_reward(mdp, reward_a, name="reward_a")
     reward_b = check_reward(mdp, reward_b, name="reward_b")
     if reward_a.shape != reward_b.shape:
@@ -1048,6 +1077,8 @@ def _finite_or_raise(finite, name, reward) -> None:
 
 
 def _order(name, value) -> float:
+    if isinstance(value, bool) or np.ndim(value) != 0 or isinstance(value, str):
+        raise ValueError(f"{name} must be 1, 2 or numpy.inf, got {_checks.describe(value)}.")
     if value in (1, 2):
         return int(value)
     if value == np.inf:

@@ -243,11 +243,12 @@ def random_mdp(
             raise ValueError(f"n_successors must lie in 1..{n_states}, got {n_successors}.")
     # An infinite concentration would give NaN transition rows, refused later under
     # another name.
+    concentration = _checks.number("concentration", concentration, "the Dirichlet parameter")
     if not 0 < concentration < math.inf:
         raise ValueError(f"concentration must be positive and finite, got {concentration}.")
     transitions, reward = _kernels.random_dynamics(
         _checks.key("seed", seed),
-        float(concentration),
+        concentration,
         (n_states, n_actions, n_states),
         n_successors,
     )
@@ -287,6 +288,14 @@ def random_reward(
         >>> rv.envs.random_reward(mdp, seed=1, batch_shape=(3,)).shape
         (3, 4, 2, 4)
     """
+    _checks.tabular_mdp("mdp", mdp)
+    if isinstance(batch_shape, int | np.integer):
+        batch_shape = (batch_shape,)
+    if not isinstance(batch_shape, Sequence | np.ndarray):
+        raise TypeError(
+            f"batch_shape must be a tuple of batch sizes such as (3,) or (), got "
+            f"{_checks.describe(batch_shape)}."
+        )
     batch_shape = tuple(
         _size(f"batch_shape[{i}]", n, "a batch dimension", minimum=0)
         for i, n in enumerate(batch_shape)
@@ -307,14 +316,21 @@ def steps_to_goal(mdp: TabularMDP) -> np.ndarray:
     state when none is. A move ``s → s′`` exists when some action reaches ``s′`` with
     positive probability; nothing leaves a terminal state. States that cannot reach a
     goal get one more than the largest finite count. ``-steps_to_goal(mdp)`` is the
-    classic "closer is better" shaping potential.
+    classic "closer is better" shaping potential. An MDP without terminal states is
+    refused (``ValueError``).
 
     Example:
         >>> mdp, _ = rv.envs.chain(4)
         >>> rv.envs.steps_to_goal(mdp)
         array([3., 2., 1., 0.])
     """
+    _checks.tabular_mdp("mdp", mdp)
     terminal = np.asarray(mdp.terminal)
+    if not terminal.any():
+        raise ValueError(
+            "mdp has no terminal state, so there is no goal to count steps to; mark one "
+            "(a 'G' cell of rv.envs.gridworld, or terminal=... of rv.TabularMDP)."
+        )
     goals = terminal
     if mdp.grid_layout is not None:
         marked = np.array([mdp.grid_layout[row][col] == "G" for row, col in mdp.grid_cells])
@@ -464,6 +480,13 @@ def _finite_number(name: str, value) -> float:
 def _parse_layout(layout: Sequence[str]) -> np.ndarray:
     if isinstance(layout, str):
         layout = layout.strip("\n").split("\n")
+    if not isinstance(layout, Sequence | np.ndarray) or not all(
+        isinstance(row, str) for row in layout
+    ):
+        raise TypeError(
+            f"layout must be a list of strings, one per grid row (such as ['S..', '..G']), "
+            f"got {_checks.describe(layout)}."
+        )
     rows = [str(row) for row in layout]
     if not rows or not rows[0]:
         raise ValueError("layout must be a non-empty list of strings, one per grid row.")

@@ -510,7 +510,7 @@ def _environment(mdp, pairs, ts, spec, factor):
     # Point t = 0 is R1 exactly ((1 − 0)·R1 + 0·R2), so distances at t = 0 are exactly 0.
     second_weight = jnp.broadcast_to(ts, (pairs.shape[0], ts.shape[0]))  # t, [P, T]
     first_weight = 1 - second_weight
-    tolerance = _kernels.zero_tolerance(dtype, mdp.dtype)  # as rewardviz.distances
+    tolerance = _kernels.shaping_zero_tolerance(dtype, mdp.dtype)  # as rewardviz.distances
 
     def coefficients(size, reward_size):
         """``(a_0 − a_t, −b_t)`` of the standardised points; zero canonical rewards stay 0."""
@@ -534,14 +534,16 @@ def _environment(mdp, pairs, ts, spec, factor):
     endpoints = jnp.stack(list(forms.values()))  # [C, 2, P, S·A·S']
     # Weighted endpoints over (s, a): VAL's and the minimal form's coefficients.
     expected = _kernels.expected_reward(mdp.transitions.astype(dtype), pairs)  # [P, 2, S, A]
+    # Their zero test measures the expected reward r·g in the same weights, not R.
+    live_expected = jnp.where(mdp.terminal[:, None], 0, expected).reshape(*pairs.shape[:2], -1)
     factored, factored_weights = {}, []
     for canonical in ("val", "minimal"):
         if canonical in canonicals:
             levels, profile = _factored_levels(mdp, expected, factor, canonical)  # [P, 2, S·A]
+            weights = jnp.stack([profile.sum(-1), (profile**2).sum(-1), profile.max(-1)])
             factored[canonical] = jnp.swapaxes(levels, 0, 1)
-            factored_weights.append(
-                jnp.stack([profile.sum(-1), (profile**2).sum(-1), profile.max(-1)]).reshape(3, -1)
-            )
+            factored[f"{canonical} reward"] = jnp.swapaxes(live_expected, 0, 1)
+            factored_weights += [weights.reshape(3, -1)] * 2
     factored = {name: (index, levels) for index, (name, levels) in enumerate(factored.items())}
 
     def stacked(entries):
@@ -569,7 +571,8 @@ def _environment(mdp, pairs, ts, spec, factor):
     for canonical in canonicals:
         is_factored = canonical in factored
         for norm in norms:
-            a, b = coefficients(sizes[canonical, norm], sizes["none", norm])
+            reference = f"{canonical} reward" if is_factored else "none"
+            a, b = coefficients(sizes[canonical, norm], sizes[reference, norm])
             for metric in metrics:
                 if is_factored:
                     order.append(("factored", len(factored_jobs)))
@@ -655,8 +658,8 @@ def _regret_chunk(mdps, pairs, ts, max_steps):
         backward = _kernels.start_value(mdp, jnp.swapaxes(backward_values, 1, 2))
         regrets = jnp.stack(
             [
-                _kernels.normalised_regret(best[:, :1], worst[:, :1], forward),
-                _kernels.normalised_regret(best, worst, backward),
+                _kernels.normalised_regret(best[:, :1], worst[:, :1], forward, mdp.gamma),
+                _kernels.normalised_regret(best, worst, backward, mdp.gamma),
             ]
         )
         return regrets, jnp.all(settled)

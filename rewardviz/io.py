@@ -132,8 +132,13 @@ def read_csv(
             f"{path} is empty: a reward table needs a header row with the columns {columns} "
             "and one row per (episode, step, component)."
         ) from error
+    except (UnicodeDecodeError, pandas.errors.ParserError) as error:
+        raise _unreadable_text(path, error) from error
     _require_columns(path, columns, list(header.columns))
-    frame = pandas.read_csv(path, usecols=columns, dtype={component: str})
+    try:
+        frame = pandas.read_csv(path, usecols=columns, dtype={component: str})
+    except (UnicodeDecodeError, pandas.errors.ParserError) as error:
+        raise _unreadable_text(path, error) from error
     return RewardLog.from_dataframe(
         frame,
         episode=episode,
@@ -519,7 +524,7 @@ def read_tensorboard(
     )
     duplicates = _checks.one_of("duplicates", duplicates, DUPLICATE_POLICIES)
     on_restart = _checks.one_of("on_restart", on_restart, RESTART_POLICIES)
-    root = pathlib.Path(logdir)
+    root = pathlib.Path(_checks.path("logdir", logdir))
     if not root.exists():
         raise FileNotFoundError(f"logdir {str(logdir)!r} does not exist.")
     if not root.is_dir():
@@ -1089,8 +1094,8 @@ def example_log(name: str = "hopper_random") -> RewardLog:
         >>> rv.io.example_log().names
         ('reward_forward', 'reward_ctrl', 'reward_survive')
     """
-    if name not in EXAMPLE_LOGS:
-        raise ValueError(f"unknown example log {name!r}; available: {list(EXAMPLE_LOGS)}.")
+    if not isinstance(name, str) or name not in EXAMPLE_LOGS:
+        raise ValueError(f"unknown example log {name!r}; name must be one of {list(EXAMPLE_LOGS)}.")
     return read_npz(pathlib.Path(__file__).parent / "data" / f"{name}.npz")
 
 
@@ -1160,7 +1165,10 @@ def write_npz(log: RewardLog, path, *, overwrite: bool = False) -> None:
         >>> rv.io.write_npz(rv.io.example_log(), "hopper.npz")
         >>> rv.io.write_npz(rv.io.example_log(), "hopper.npz", overwrite=True)
     """
-    path = pathlib.Path(path)
+    _checks.instance(
+        "log", log, RewardLog, "pass a log such as rv.io.read_csv(...) or rv.io.example_log()."
+    )
+    path = pathlib.Path(_checks.path("path", path))
     _files.check_target(path, overwrite=overwrite)
     time_axis = {
         key: values
@@ -1537,6 +1545,16 @@ def _format_hint(path: pathlib.Path) -> str:
     """``"; it looks like ...: read it with ..."`` and a full stop, or just the full stop."""
     hint = _looks_like(path)
     return f"; it looks like {hint}." if hint else "."
+
+
+def _unreadable_text(path, error: Exception) -> ValueError:
+    """The error for a file that is not text a CSV parser can read (binary, or garbled)."""
+    hint = _format_hint(pathlib.Path(path)) if isinstance(path, str | os.PathLike) else "."
+    return ValueError(
+        f"path {str(path)!r} is not a readable CSV text file ({type(error).__name__}: "
+        f"{error}); a reward table is UTF-8 text with a header row, not a binary or "
+        f"compressed file{hint}"
+    )
 
 
 def _refuse_other_formats(path, reader: str) -> None:

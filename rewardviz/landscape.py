@@ -411,7 +411,7 @@ def distribution(
         >>> sampled.summary()  # mean, standard error, spread and quantiles per component
     """
     names, base = _checked_template(template)
-    if not marginals:
+    if marginals is None or (isinstance(marginals, Mapping) and not marginals):
         raise ValueError(
             "marginals is empty: give {coordinate: (low, high)} for at least one coordinate "
             "to sample; with every coordinate fixed there is one state, not a distribution."
@@ -502,7 +502,7 @@ def _checked_template(template) -> tuple[tuple[str, ...], jax.Array]:
 
 def _checked_axes(names: tuple[str, ...], x, y) -> tuple[str, str]:
     for argument, name in (("x", x), ("y", y)):
-        if name not in names:
+        if not isinstance(name, str) or name not in names:
             raise ValueError(
                 f"{argument}={name!r} is not a coordinate of the template; its coordinates "
                 f"are {list(names)}."
@@ -573,7 +573,7 @@ def _checked_marginals(marginals, names, dtype, swept) -> tuple[tuple, tuple]:
                 "marginalised."
             )
         if isinstance(sampler, tuple) and len(sampler) == 2:
-            low, high = (float(v) for v in sampler)
+            low, high = (_checks.number(f"marginals[{name!r}]", v) for v in sampler)
             if not (np.isfinite(low) and np.isfinite(high) and low <= high):
                 raise ValueError(
                     f"marginals[{name!r}] = {sampler!r} must be (low, high) with finite "

@@ -330,7 +330,7 @@ def compare_rewards(
     best, worst = _return_range(mdp, true_reward)
     returns = np.asarray(returns, dtype=np.float64)
     regret = normalised_regret(returns, best, worst)
-    final_policy = np.asarray(_kernels.greedy(q[:, :, -1], 0.0), dtype=np.float64).mean(axis=1)
+    final_policy = np.asarray(_kernels.greedy(q[:, :, -1], 0.0, 0), dtype=np.float64).mean(axis=1)
     bootstrap_seed = _checks.seed_int("seed", seed)
     return _summarise(
         names=names,
@@ -356,9 +356,11 @@ def normalised_regret(returns, optimal_return: float, worst_return: float) -> np
     applied to any array of returns ``J``. "All policies tie" is decided relative to the
     size of the returns, at 1e3 float64 machine epsilons.
     """
-    returns = np.asarray(returns, dtype=np.float64)
-    span = float(optimal_return) - float(worst_return)
-    size = max(abs(float(optimal_return)), abs(float(worst_return)))
+    returns = _checks.host_float64("returns", returns)
+    optimal_return = _checks.number("optimal_return", optimal_return)
+    worst_return = _checks.number("worst_return", worst_return)
+    span = optimal_return - worst_return
+    size = max(abs(optimal_return), abs(worst_return))
     if span <= 1e3 * np.finfo(np.float64).eps * size or span == 0:
         return np.zeros_like(returns)
     return np.clip((optimal_return - returns) / span, 0.0, 1.0)
@@ -392,7 +394,7 @@ def bootstrap_ci(
         raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}.")
     n_bootstrap = _checks.positive_int("n_bootstrap", n_bootstrap, "the number of resamples")
     return _bootstrap.mean_interval(
-        samples,
+        _checks.host_float64("samples", samples),
         confidence=confidence,
         n_bootstrap=n_bootstrap,
         seed=_checks.seed_int("seed", seed),
@@ -540,7 +542,7 @@ def _greedy_returns(mdp, true_reward, q):
     Evaluated outside the scans, all snapshots at once: one batched linear solve rather
     than LAPACK inside a loop (a pattern seen to hang XLA:CPU, docs/architecture.md).
     """
-    policy = _kernels.greedy(q, 0.0)
+    policy = _kernels.greedy(q, 0.0, 0)
     values = _kernels.policy_evaluation(mdp, true_reward, policy)
     initial = mdp.initial.astype(values.dtype)
     return jnp.einsum("s,...s->...", initial, values, precision=HIGHEST)

@@ -246,6 +246,11 @@ def _terminal_mask(terminal, n_states: int) -> np.ndarray:
 def _names(argument: str, names, count: int) -> tuple[str, ...] | None:
     if names is None:
         return None
+    if isinstance(names, str) or not isinstance(names, Sequence | np.ndarray):
+        raise TypeError(
+            f"{argument} must be a sequence of {count} labels (a list of strings), got "
+            f"{_checks.describe(names)}."
+        )
     names = tuple(str(name) for name in names)
     if len(names) != count:
         raise ValueError(f"{argument} must have {count} entries, got {len(names)}.")
@@ -257,7 +262,12 @@ def _grid(grid_shape, grid_cells, n_states: int):
         if grid_cells is not None:
             raise ValueError("grid_cells needs grid_shape=(rows, cols) as well.")
         return None, None
-    rows, cols = (int(n) for n in grid_shape)
+    if not isinstance(grid_shape, Sequence | np.ndarray) or len(grid_shape) != 2:
+        raise TypeError(
+            f"grid_shape must be (rows, cols), two positive integers, got "
+            f"{_checks.describe(grid_shape)}."
+        )
+    rows, cols = (_checks.integer(f"grid_shape[{i}]", n) for i, n in enumerate(grid_shape))
     if rows < 1 or cols < 1:
         raise ValueError(f"grid_shape must be two positive integers, got {tuple(grid_shape)}.")
     if grid_cells is None:

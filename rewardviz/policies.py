@@ -33,6 +33,7 @@ def as_stochastic(mdp: TabularMDP, policy, *, name: str = "policy") -> jax.Array
         Array([[0., 1.],
                [1., 0.]], dtype=float32)
     """
+    _checks.tabular_mdp("mdp", mdp)
     traced = isinstance(policy, jax.core.Tracer)
     # A traced policy (under the caller's jit/vmap) has no host copy; read its dtype only.
     host = policy if traced else np.asarray(policy)
@@ -67,4 +68,5 @@ def as_stochastic(mdp: TabularMDP, policy, *, name: str = "policy") -> jax.Array
 
 def uniform(mdp: TabularMDP) -> jax.Array:
     """The uniformly random policy ``[S, A]``."""
+    _checks.tabular_mdp("mdp", mdp)
     return jnp.full((mdp.n_states, mdp.n_actions), 1.0 / mdp.n_actions, dtype=mdp.dtype)

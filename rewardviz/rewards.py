@@ -35,6 +35,7 @@ def check_reward(mdp: TabularMDP, reward, *, name: str = "reward") -> jax.Array:
     Raises ``ValueError`` naming ``name`` on a wrong shape or a NaN/inf (with its index).
     Skips the value check when called under ``jit``/``vmap`` tracing.
     """
+    _checks.tabular_mdp("mdp", mdp)
     reward = _checks.float_array(name, reward)
     _checks.trailing_shape(
         name, reward, (mdp.n_states, mdp.n_actions, mdp.n_states), "[..., S, A, S']"
@@ -58,19 +59,20 @@ def state_reward(
         >>> rv.rewards.state_reward(mdp, [0, 0, 0, 1]).shape
         (4, 2, 4)
     """
+    _checks.tabular_mdp("mdp", mdp)
+    _checks.one_of("on", on, ("destination", "source"))
     values = _checks.float_array("values", values)
     _checks.trailing_shape("values", values, (mdp.n_states,), "[..., S]")
     _checks.finite("values", values)
     shape = (*values.shape[:-1], mdp.n_states, mdp.n_actions, mdp.n_states)
     if on == "destination":
         return jnp.broadcast_to(values[..., None, None, :], shape)
-    if on == "source":
-        return jnp.broadcast_to(values[..., :, None, None], shape)
-    raise ValueError(f"on must be 'destination' or 'source', got {on!r}.")
+    return jnp.broadcast_to(values[..., :, None, None], shape)
 
 
 def state_action_reward(mdp: TabularMDP, values) -> jax.Array:
     """Lift a state-action reward ``R(s, a)`` (``[..., S, A]``) to ``[..., S, A, S']``."""
+    _checks.tabular_mdp("mdp", mdp)
     values = _checks.float_array("values", values)
     _checks.trailing_shape("values", values, (mdp.n_states, mdp.n_actions), "[..., S, A]")
     _checks.finite("values", values)
@@ -83,4 +85,5 @@ def expected_reward(mdp: TabularMDP, reward) -> jax.Array:
     Two rewards with equal expected rewards differ only by S'-redistribution
     (Skalse et al., ICML 2023) and induce the same values for every policy.
     """
-    return _kernels.expected_reward(mdp.transitions, check_reward(mdp, reward))
+    reward = check_reward(mdp, reward)  # checks mdp first
+    return _kernels.expected_reward(mdp.transitions, reward)

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rewardviz import _checks, _deprecation
+from rewardviz import _checks, _deprecation, _kernels
 from rewardviz.mdp import TabularMDP
 from rewardviz.rewards import HIGHEST, check_reward
 
@@ -66,6 +66,7 @@ class PotentialFit:
 @_deprecation.positional_options("name")
 def check_potential(mdp: TabularMDP, potential, *, name: str = "potential") -> jax.Array:
     """Return ``potential`` (``[..., S]``) as a float array after checking shape and values."""
+    _checks.tabular_mdp("mdp", mdp)
     potential = _checks.float_array(name, potential)
     _checks.trailing_shape(name, potential, (mdp.n_states,), "[..., S]")
     _checks.finite(name, potential)
@@ -168,6 +169,11 @@ def is_potential_shaping(
     Decided by :func:`fit_potential`: true when the residual is at most ``tol`` times
     the weighted root-mean-square size of the larger of the two rewards (default
     1e-8 in float64, 1e-4 in float32). Only transitions with positive weight count.
+    The tolerance is relative to the rewards' size, which a large potential inflates: in
+    float32 a fit of potential shaping with entries ~36 eps of that size is rounding
+    (measured with potentials 10⁴ times the reward), so smaller differences cannot be
+    told apart; with such potentials compare in float64 or use
+    :func:`rewardviz.distances.epic`, whose answer shaping does not move.
     This is a statement about the reward functions themselves; for "do they define the
     same task" use :func:`rewardviz.distances.same_policy_ordering`, which also allows
     S'-redistribution and ignores unreachable states.
@@ -184,6 +190,7 @@ def is_potential_shaping(
 @_deprecation.positional_options("name")
 def transition_weights(mdp: TabularMDP, weights=None, *, name: str = "weights") -> jax.Array:
     """Validated non-negative weights ``[S, A, S']`` normalised to sum to 1 (uniform by default)."""
+    _checks.tabular_mdp("mdp", mdp)
     shape = (mdp.n_states, mdp.n_actions, mdp.n_states)
     if weights is None:
         return jnp.full(shape, 1.0 / np.prod(shape), dtype=mdp.dtype)
@@ -307,12 +314,14 @@ def scaled_shaping_fit(project, inner, target_a, target_b, *, fit_scale, event_n
     potential_b, rest_b = project(target_b)
     dtype = rest_b.dtype
     if fit_scale:
+        # Squared sizes: a remainder within the tolerance of its target's size is shaping.
+        tolerance = _kernels.shaping_zero_tolerance(dtype) ** 2
         size_a = inner(rest_a, rest_a)
-        trivial = size_a <= 1e3 * jnp.finfo(dtype).eps * inner(target_a, target_a)
+        trivial = size_a <= tolerance * inner(target_a, target_a)
         # When only target_b is pure shaping its remainder is rounding noise, whose overlap
         # with rest_a has a random sign: the best scale is 0, not a noise-sized c > 0.
         size_b = inner(rest_b, rest_b)
-        trivial_b = size_b <= 1e3 * jnp.finfo(dtype).eps * inner(target_b, target_b)
+        trivial_b = size_b <= tolerance * inner(target_b, target_b)
         overlap = inner(rest_a, rest_b)
         scale = jnp.where(trivial, 1, jnp.maximum(overlap / jnp.where(trivial, 1, size_a), 0))
         scale = jnp.where(trivial_b & ~trivial, 0, scale)

@@ -170,6 +170,7 @@ def value_iteration(
     """
     reward = check_reward(mdp, reward)
     tol = _tolerance(tol, mdp, reward)
+    max_iterations = _checks.positive_int("max_iterations", max_iterations)
     batch_mesh = None if _kernels.traced(reward) or reward.ndim == 3 else _sharding.mesh(devices)
     if batch_mesh is None:
         result = _value_iteration(mdp, reward, tol, max_iterations=int(max_iterations))
@@ -194,7 +195,7 @@ def policy_iteration(
     Starts from the policy greedy on the expected reward ``r(s, a)`` and alternates
     exact evaluation of the deterministic policy, ``V^π = (I − γP_π)⁻¹ r_π``, with
     improvement ``π(s) ← argmax_a Q^π(s, a)``. A state switches action only where another
-    action is better by more than rounding (64 ulps of ``max|Q^π|``), so values rise
+    action is better by more than rounding (4 ulps of ``max|Q^π|``), so values rise
     strictly, no policy repeats, and the loop ends when no action changes; then
     ``V^π = V*`` (Puterman 1994, Thm 6.4.2) to the rounding of one linear solve. On small
     dense problems that is a handful of steps where :func:`value_iteration` needs about
@@ -260,19 +261,24 @@ def optimal_policy(
 ) -> jax.Array:
     """An optimal policy ``[..., S, A]``, uniform over all optimal actions.
 
-    Ties are explicit: every action whose ``Q*`` is within ``tie_tolerance`` (relative
-    to ``max(1, max|Q*|)``) of the best one gets equal probability. Terminal states,
-    where every action is worth 0, get the uniform policy.
+    Ties are explicit: every action whose ``Q*`` is within the tolerance of
+    :func:`greedy_policy` of the best one gets equal probability. Terminal states, where
+    every action is worth 0, get the uniform policy. Potential shaping of ``reward`` does
+    not change the result; in float32, gaps between actions below ~4 ulps of ``max|Q*|``
+    (which a large potential inflates) count as ties: use float64 for those.
     """
     q = q_values(mdp, reward, tol=tol, max_iterations=max_iterations, devices=devices)
     return greedy_policy(q, tie_tolerance=tie_tolerance)
 
 
 def greedy_policy(q, *, tie_tolerance: float | None = None) -> jax.Array:
-    """Uniform over the actions whose Q-value is within ``tie_tolerance·max(1, max|Q|)`` of the best.
+    """Uniform over the actions whose Q-value is within ``τ`` of the best.
 
-    ``q`` is ``[..., S, A]``; the scale ``max|Q|`` is taken per ``[S, A]`` table.
-    Defaults: 1e-8 (float64), 1e-4 (float32).
+    ``τ = tie_tolerance·max(1, spread) + 4·eps·max|Q|`` per ``[S, A]`` table of ``q``
+    (``[..., S, A]``), where ``spread`` is the largest ``max_a Q(s, a) − min_a Q(s, a)``
+    over its states: unchanged by potential shaping (``Q′(s, a) = Q(s, a) − Φ(s)``), so
+    the ties are too; the second term is the rounding of ``Q`` itself. Defaults:
+    1e-8 (float64), 1e-4 (float32).
     """
     q = _checks.float_array("q", q)
     if q.ndim < 2:
@@ -304,7 +310,8 @@ def soft_q_values(
         temperature: ``τ > 0``.
     """
     reward = check_reward(mdp, reward)
-    temperature = float(temperature)
+    temperature = _checks.number("temperature", temperature)
+    max_iterations = _checks.positive_int("max_iterations", max_iterations)
     if not np.isfinite(temperature) or temperature <= 0:
         raise ValueError(
             f"temperature must be a positive number, got {temperature!r}; use q_values "
@@ -324,7 +331,7 @@ def boltzmann_policy(q, temperature: float) -> jax.Array:
     Applied to :func:`soft_q_values` this is the maximum-entropy optimal policy.
     """
     q = _checks.float_array("q", q)
-    temperature = float(temperature)
+    temperature = _checks.number("temperature", temperature)
     if not (np.isfinite(temperature) and temperature > 0):
         raise ValueError(f"temperature must be a positive finite number, got {temperature!r}.")
     if not _kernels.traced(q):
@@ -344,6 +351,7 @@ def policy_evaluation(mdp: TabularMDP, reward, policy, *, devices=None) -> jax.A
     a ``ValueError`` names the states that never do. ``devices`` splits a batch across
     JAX devices as in :func:`value_iteration`.
     """
+    _checks.tabular_mdp("mdp", mdp)
     reward = _reward_array(mdp, reward)
     policy = as_stochastic(mdp, policy)
     _kernels.check_terminates(mdp, policy)

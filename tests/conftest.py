@@ -1,6 +1,9 @@
 """Test session set-up: float64 everywhere, so results are compared with loop oracles tightly."""
 
+import gc
+
 import jax
+import pytest
 from hypothesis import HealthCheck, settings
 
 jax.config.update("jax_enable_x64", True)
@@ -19,3 +22,18 @@ settings.register_profile(
     database=None,
 )
 settings.load_profile("rewardviz")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def release_compiled_programs():
+    """Drop JAX's compiled programs after each test module.
+
+    Every XLA:CPU executable keeps a few memory mappings of its machine code alive, and
+    the suite compiles thousands of distinct programs (shapes, dtypes, options) that no
+    later module reuses. Kept for the whole session they passed Linux's default limit
+    of 65,530 mappings per process (`vm.max_map_count`) at about 90 % of the suite, and
+    the next compilation crashed with a segmentation fault.
+    """
+    yield
+    jax.clear_caches()
+    gc.collect()

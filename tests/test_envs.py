@@ -435,6 +435,12 @@ def test_steps_to_goal_counts_the_shortest_paths():
     np.testing.assert_array_equal(rv.envs.steps_to_goal(walled), [2, 1, 0])
 
 
+def test_steps_to_goal_without_a_terminal_state_says_there_is_no_goal():
+    open_grid, _ = rv.envs.gridworld(["S..", "..."])
+    with pytest.raises(ValueError, match=r"no terminal state.*mark one"):
+        rv.envs.steps_to_goal(open_grid)
+
+
 def test_random_mdp_takes_the_old_seed_first_order_with_a_warning():
     mdp, reward = rv.envs.random_mdp(4, 3, seed=5, gamma=0.8)
     for old_call in (

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from rewardviz import _deprecation
+from rewardviz import _checks, _deprecation
 from rewardviz.groups.group_rewards import GroupRewards
 from rewardviz.groups.learning_signal import advantages, degenerate_groups
 
@@ -91,6 +91,11 @@ def transform_effects(
         ... })
         >>> effects.to_frame()
     """
+    if not isinstance(transforms, Mapping):
+        raise TypeError(
+            "transforms must be a dict {name: transform}, each a function of the groups or "
+            f"a GroupRewards, got {_checks.describe(transforms)}."
+        )
     if not transforms:
         raise ValueError("transforms is empty: give at least one {name: transform}.")
     options = {"scheme": scheme, "normalize": normalize, "ddof": ddof, "eps": eps}
@@ -175,11 +180,24 @@ def compare_advantages(first, second, mask) -> AdvantageComparison:
         >>> second = rv.groups.advantages(group, scheme="normalize_then_sum")
         >>> rv.groups.compare_advantages(first, second, group.mask).sign_flips
     """
-    mask = np.asarray(mask, dtype=bool)
-    a = np.asarray(first, dtype=np.float64)[mask]
-    b = np.asarray(second, dtype=np.float64)[mask]
-    if a.shape != b.shape:
-        raise ValueError("first and second must have the same shape as mask.")
+    arrays = {
+        name: _checks.host_float64(name, values)
+        for name, values in (("first", first), ("second", second))
+    }
+    mask = np.asarray(mask)
+    if mask.dtype != bool:
+        raise TypeError(
+            f"mask must be a boolean array [P, G] (group.mask), got {_checks.describe(mask)}."
+        )
+    for name, values in arrays.items():
+        if values.shape != mask.shape:
+            raise ValueError(
+                f"{name} must have the shape of mask {mask.shape} (advantages [P, G]), "
+                f"got {values.shape}."
+            )
+    if not mask.any():
+        raise ValueError("mask marks no sample as valid: there is nothing to compare.")
+    a, b = arrays["first"][mask], arrays["second"][mask]
     ca, cb = a - a.mean(), b - b.mean()
     spread = np.sqrt((ca**2).sum() * (cb**2).sum())
     correlation = float((ca * cb).sum() / spread) if spread > 0 else 1.0

@@ -89,14 +89,14 @@ class GroupRewards:
         if not isinstance(scores, np.ndarray | jax.Array):
             try:
                 np.asarray(scores, dtype=np.float64)
-            except ValueError as error:
+            except (TypeError, ValueError) as error:  # other failures: float_array says
                 if "inhomogeneous" in str(error):
                     raise ValueError(
                         "scores is ragged (groups of different sizes); pad every group to "
                         "the largest group size with any finite number and pass mask "
                         "[prompts, group_size] marking the real samples."
                     ) from error
-        host = np.asarray(_checks.float_array("scores", scores), dtype=np.float64)
+        host = _checks.host_float64("scores", scores)  # float64: out-of-range refused below
         if host.ndim != 3:
             raise ValueError(
                 f"scores must have shape [prompts, group_size, rewards], got {host.shape}; "
@@ -137,6 +137,7 @@ class GroupRewards:
                 "scores (a failed reward call is a score you must choose, e.g. 0)."
             )
         dtype = jnp.result_type(float)
+        _checks.fits("scores", np.where(mask[..., None], host, 0.0), dtype)
         length = _sample_values("length", length, mask, dtype, non_negative=True)
         gold = _sample_values("gold", gold, mask, dtype)
         if step is None:
@@ -323,6 +324,11 @@ class GroupRewards:
 
     def index(self, name: str) -> int:
         """Position of the reward called ``name``; a clear error for an unknown name."""
+        if not isinstance(name, str):
+            raise TypeError(
+                f"name must be a reward name (a string), one of {list(self.names)}, got "
+                f"{_checks.describe(name)}."
+            )
         if name not in self.names:
             raise ValueError(f"unknown reward name {name!r}; the rewards are {list(self.names)}.")
         return self.names.index(name)
@@ -342,6 +348,8 @@ class GroupRewards:
             >>> shaped = group.with_reward("length", rv.groups.length_penalty(group.length,
             ...                            group.reward("accuracy"), group.mask))
         """
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a reward name (a string), got {_checks.describe(name)}.")
         values = np.asarray(_checks.float_array(f"values for {name!r}", values), np.float64)
         mask = np.asarray(self.mask)
         if values.shape != mask.shape:
@@ -355,9 +363,10 @@ class GroupRewards:
             raise ValueError(
                 f"values for {name!r} have a non-finite value at prompt {p}, sample {g}."
             )
+        _checks.fits(f"values for {name!r}", np.where(mask, values, 0.0), self.scores.dtype)
         column = jnp.asarray(np.where(mask, values, 0.0), dtype=self.scores.dtype)
         if weight is not None:
-            weight = float(weight)
+            weight = _checks.number(f"weight for {name!r}", weight)
             if not np.isfinite(weight):  # a NaN weight makes every weighted total NaN
                 raise ValueError(f"weight for {name!r} must be a finite number, got {weight!r}.")
         if name in self.names:
@@ -428,6 +437,10 @@ def _reward_names(names, count: int) -> tuple[str, ...]:
         raise TypeError(
             f"names must be a sequence of {count} reward names, got the string {names!r}."
         )
+    if not isinstance(names, Sequence | np.ndarray):
+        raise TypeError(
+            f"names must be a sequence of {count} reward names, got {_checks.describe(names)}."
+        )
     names = tuple(str(name) for name in names)
     if len(names) != count:
         raise ValueError(f"names must have {count} entries (one per reward), got {len(names)}.")
@@ -446,9 +459,14 @@ def _weights(weights, names, current=None) -> np.ndarray:
             raise ValueError(
                 f"weights names unknown reward(s) {unknown}; the rewards are {list(names)}."
             )
-        values = np.array([float(weights.get(name, base[k])) for k, name in enumerate(names)])
+        values = np.array(
+            [
+                _checks.number(f"weights[{name!r}]", weights.get(name, base[k]))
+                for k, name in enumerate(names)
+            ]
+        )
     else:
-        values = np.asarray(weights, dtype=float)
+        values = _checks.host_float64("weights", weights)
         if values.shape != (len(names),):
             raise ValueError(
                 f"weights must have one entry per reward ({len(names)}: {list(names)}), "

@@ -35,7 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rewardviz import _deprecation
+from rewardviz import _checks, _deprecation
 from rewardviz.groups import _common
 from rewardviz.groups.group_rewards import GroupRewards
 
@@ -132,7 +132,10 @@ def advantages(
     Example:
         >>> rv.groups.advantages(group, scheme="normalize_then_sum")
     """
-    return attribution(group, scheme=scheme, normalize=normalize, ddof=ddof, eps=eps).sum(axis=-1)
+    result = attribution(group, scheme=scheme, normalize=normalize, ddof=ddof, eps=eps)
+    total = result.sum(axis=-1)
+    _checks.no_overflow("the group's scores", total, "advantages (summed over rewards)")
+    return total
 
 
 @_deprecation.positional_options(*_OPTIONS)
@@ -174,9 +177,13 @@ def attribution(
     """
     _common.check_group(group)
     scheme, normalize, ddof, eps = _advantage_options(scheme, normalize, ddof, eps)
-    return _attribution(
+    result = _attribution(
         group.scores, group.mask, group.weights, group.step, ddof, eps, scheme, normalize
     )
+    # Scores are finite (checked on construction); their weighted totals, deviations or
+    # squares can still overflow float32 near 1e19..3e38.
+    _checks.no_overflow("the group's scores", result, "weighted totals or squared deviations")
+    return result
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -452,12 +459,12 @@ def _advantage_options(scheme, normalize, ddof, eps):
     if scheme == "normalize_then_sum":
         # TRL ignores scale_rewards in this branch; one compiled kernel serves every value.
         normalize = "std"
-    if isinstance(ddof, bool) or ddof not in (0, 1):
+    if isinstance(ddof, bool) or np.ndim(ddof) != 0 or ddof not in (0, 1):
         raise ValueError(
             f"ddof must be 1 (sample standard deviation, TRL's default) or 0 (population), "
             f"got {ddof!r}."
         )
-    eps = float(eps)
+    eps = _checks.number("eps", eps)
     if not np.isfinite(eps) or eps < 0:
         raise ValueError(f"eps must be a finite number ≥ 0, got {eps!r}.")
     return scheme, normalize, int(ddof), eps

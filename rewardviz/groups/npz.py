@@ -13,7 +13,8 @@ import pathlib
 
 import numpy as np
 
-from rewardviz import _files
+from rewardviz import _checks, _files
+from rewardviz.groups import _common
 from rewardviz.groups.group_rewards import GroupRewards
 
 __all__ = ["EXAMPLE_GROUPS", "example_groups", "read_npz", "write_npz"]
@@ -36,8 +37,10 @@ def example_groups(name: str = "grpo_length_hacking") -> GroupRewards:
         >>> rv.groups.example_groups().names
         ('format', 'accuracy', 'length')
     """
-    if name not in EXAMPLE_GROUPS:
-        raise ValueError(f"unknown example groups {name!r}; available: {list(EXAMPLE_GROUPS)}.")
+    if not isinstance(name, str) or name not in EXAMPLE_GROUPS:
+        raise ValueError(
+            f"unknown example groups {name!r}; name must be one of {list(EXAMPLE_GROUPS)}."
+        )
     return read_npz(pathlib.Path(__file__).parent.parent / "data" / f"{name}.npz")
 
 
@@ -61,16 +64,19 @@ def read_npz(path) -> GroupRewards:
             "'names', 'weights', 'step' and 'prompt_ids', as rewardviz.groups.write_npz "
             "writes them."
         )
-    return GroupRewards.from_arrays(
-        stored["scores"],
-        stored["mask"],
-        names=[str(name) for name in stored["names"]],
-        weights=stored["weights"],
-        step=stored["step"],
-        prompt_ids=stored["prompt_ids"].tolist(),
-        length=stored["length"] if "length" in stored else None,
-        gold=stored["gold"] if "gold" in stored else None,
-    )
+    try:
+        return GroupRewards.from_arrays(
+            stored["scores"],
+            stored["mask"],
+            names=[str(name) for name in stored["names"]],
+            weights=stored["weights"],
+            step=stored["step"],
+            prompt_ids=stored["prompt_ids"].tolist(),
+            length=stored["length"] if "length" in stored else None,
+            gold=stored["gold"] if "gold" in stored else None,
+        )
+    except (TypeError, ValueError) as error:  # arrays of the wrong shape or type: say where
+        raise type(error)(f"{str(path)!r}: {error}") from error
 
 
 def write_npz(group: GroupRewards, path, *, overwrite: bool = False) -> None:
@@ -97,7 +103,8 @@ def write_npz(group: GroupRewards, path, *, overwrite: bool = False) -> None:
         ('accuracy', 'format', 'length')
         >>> rv.groups.write_npz(group, "groups.npz", overwrite=True)
     """
-    path = pathlib.Path(path)
+    _common.check_group(group)
+    path = pathlib.Path(_checks.path("path", path))
     _files.check_target(path, overwrite=overwrite)
     arrays = {
         "scores": np.asarray(group.scores),

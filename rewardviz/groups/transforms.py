@@ -49,6 +49,7 @@ def preference_as_reward(reward, reference) -> jax.Array:
     """
     reward = _finite_array("reward", reward)
     reference = _finite_array("reference", reference)
+    _broadcastable("reward", reward, "reference", reference)
     return jax.nn.sigmoid(reward - reference)
 
 
@@ -68,7 +69,8 @@ def clip_process_rewards(step_rewards, mask=None, *, threshold: float = 0.0) -> 
         threshold: ``η``.
     """
     rewards, mask = _steps_and_mask(step_rewards, mask)
-    return jnp.where(mask, jnp.minimum(rewards - float(threshold), 0.0), 0.0)
+    threshold = _finite_number("threshold", threshold)
+    return jnp.where(mask, jnp.minimum(rewards - threshold, 0.0), 0.0)
 
 
 def delta_process_rewards(step_rewards, mask=None) -> jax.Array:
@@ -123,10 +125,11 @@ def gated_length_penalty(
         alpha: weight of the length term.
     """
     ratio_threshold = _checks.in_range("ratio_threshold", ratio_threshold, 0.0, 1.0)
+    alpha = _finite_number("alpha", alpha)
     length, correct, mask = _group_inputs(length, correct, mask)
     penalty = _length_penalty(length, correct, mask)
     ratio = (correct * mask).sum(-1, keepdims=True) / mask.sum(-1, keepdims=True)
-    gated = jnp.where(ratio >= ratio_threshold, correct + float(alpha) * penalty, correct)
+    gated = jnp.where(ratio >= ratio_threshold, correct + alpha * penalty, correct)
     return jnp.where(mask, gated, 0.0)
 
 
@@ -145,7 +148,9 @@ def gated_accumulation(outcome, dense, *, threshold: float) -> jax.Array:
     """
     outcome = _finite_array("outcome", outcome)
     dense = _finite_array("dense", dense)
-    return outcome + jnp.where(outcome >= float(threshold), dense, 0.0)
+    _broadcastable("outcome", outcome, "dense", dense)
+    threshold = _finite_number("threshold", threshold)
+    return outcome + jnp.where(outcome >= threshold, dense, 0.0)
 
 
 def difficulty_weighted_pass(passed, mask=None) -> jax.Array:
@@ -210,6 +215,23 @@ def _finite_array(name, values) -> jax.Array:
     array = _checks.float_array(name, values)
     _checks.finite(name, array)
     return array
+
+
+def _finite_number(name, value) -> float:
+    number = _checks.number(name, value)
+    if not np.isfinite(number):
+        raise ValueError(f"{name} must be a finite number, got {value!r}.")
+    return number
+
+
+def _broadcastable(first_name, first, second_name, second) -> None:
+    try:
+        np.broadcast_shapes(first.shape, second.shape)
+    except ValueError as error:
+        raise ValueError(
+            f"{first_name} (shape {first.shape}) and {second_name} (shape {second.shape}) "
+            "must have the same shape or broadcast against each other."
+        ) from error
 
 
 def _mask_for(name, mask, shape):
