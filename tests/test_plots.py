@@ -69,9 +69,13 @@ def test_heatmap_holds_each_state_value_in_its_cell_and_nan_off_the_states(world
     (heatmap,) = traces_named(figure, "values")
     z = np.asarray(heatmap.z, dtype=float)
     assert z.shape == mdp.grid_shape
+    terminal = np.asarray(mdp.terminal)
     for state, (row, col) in enumerate(mdp.grid_cells):
-        assert z[row, col] == values[state]
+        # Terminal cells are off the colour scale (drawn in their own colours); their
+        # values stay in the hover text.
+        assert np.isnan(z[row, col]) if terminal[state] else z[row, col] == values[state]
         assert f"state {state}" in heatmap.text[row][col]
+        assert f"value {values[state]:.4g}" in heatmap.text[row][col]
     for row, col in [(0, 3), (1, 1)]:  # the walls
         assert np.isnan(z[row, col])
         assert "wall" in heatmap.text[row][col]
@@ -106,10 +110,11 @@ def test_q_values_give_one_heatmap_per_action_titled_by_action(world):
     heatmaps = traces_named(figure, "values")
     assert len(heatmaps) == mdp.n_actions
     assert [annotation.text for annotation in figure.layout.annotations] == list(mdp.action_names)
+    terminal = np.asarray(mdp.terminal)
     for action, heatmap in enumerate(heatmaps):
         z = np.asarray(heatmap.z, dtype=float)
         for state, (row, col) in enumerate(mdp.grid_cells):
-            assert z[row, col] == q[state, action]
+            assert np.isnan(z[row, col]) if terminal[state] else z[row, col] == q[state, action]
         assert heatmap.coloraxis == "coloraxis"  # one shared colour scale
 
 
@@ -211,8 +216,9 @@ def test_update_changes_the_data_but_not_the_traces(world):
     )
     assert [len(trace.x) for trace in figure.data if trace.x is not None] == lengths_before
     z = np.asarray(traces_named(figure, "values")[0].z, dtype=float)
+    terminal = np.asarray(mdp.terminal)
     for state, (row, col) in enumerate(mdp.grid_cells):
-        assert z[row, col] == new_values[state]
+        assert np.isnan(z[row, col]) if terminal[state] else z[row, col] == new_values[state]
     for moves in arrows_by_state(mdp, figure).values():
         np.testing.assert_allclose(moves, [ARROW_REACH * np.array(MOVES["down"])])
     assert figure.layout.title.text == "updated"
@@ -307,8 +313,10 @@ def test_matplotlib_heatmap_layout_and_arrows(world):
     assert returned is ax
     (image,) = ax.get_images()
     shown = image.get_array()
+    terminal = np.asarray(mdp.terminal)
     for state, (row, col) in enumerate(mdp.grid_cells):
-        assert shown[row, col] == values[state]
+        # Terminal cells are masked on the image and filled with their own colour.
+        assert shown.mask[row, col] if terminal[state] else shown[row, col] == values[state]
     assert shown.mask[0, 3] and shown.mask[1, 1]  # walls are masked
     assert {text.get_text() for text in ax.texts} == {"S", "#", "G", "L"}
     (quiver,) = [c for c in ax.collections if isinstance(c, matplotlib.quiver.Quiver)]
@@ -339,7 +347,8 @@ def test_matplotlib_q_values_are_four_triangles_per_cell(frozen_lake):
                 tuple(np.round(side, 6) + 0.0)
             ]
         )
-        assert value == q[state, action]
+        # Terminal states (holes, the goal) are off the colour scale.
+        assert np.isnan(value) if mdp.terminal[state] else value == q[state, action]
     ax.figure.canvas.draw()
 
 

@@ -123,12 +123,13 @@ def test_return_shares_draw_the_mean_and_the_percentile_interval(rng):
     shares = rng.dirichlet(np.ones(3), size=40)
     figure = rv.plots.return_shares(shares, NAMES)
     (bar,) = figure.data
-    np.testing.assert_allclose(bar.y, shares.mean(axis=0))
+    assert bar.orientation == "h"  # one row per component, names level on the y axis
+    np.testing.assert_allclose(bar.x, shares.mean(axis=0))
     low = [percentile(shares[:, k], 2.5) for k in range(3)]
     high = [percentile(shares[:, k], 97.5) for k in range(3)]
-    np.testing.assert_allclose(bar.error_y.arrayminus, shares.mean(axis=0) - low)
-    np.testing.assert_allclose(bar.error_y.array, high - shares.mean(axis=0))
-    assert list(figure.layout.xaxis.ticktext) == NAMES
+    np.testing.assert_allclose(bar.error_x.arrayminus, shares.mean(axis=0) - low)
+    np.testing.assert_allclose(bar.error_x.array, high - shares.mean(axis=0))
+    assert list(figure.layout.yaxis.ticktext) == NAMES
 
 
 def test_update_return_shares_changes_data_in_place(rng):
@@ -137,7 +138,7 @@ def test_update_return_shares_changes_data_in_place(rng):
     new = rng.dirichlet(np.ones(3), size=25)  # a different number of episodes is fine
     assert rv.plots.update_return_shares(figure, new, title="γ = 0.5") is figure
     assert len(figure.data) == 1 and figure.data[0] is bar
-    np.testing.assert_allclose(bar.y, new.mean(axis=0))
+    np.testing.assert_allclose(bar.x, new.mean(axis=0))
     assert figure.layout.title.text == "γ = 0.5"
     with pytest.raises(ValueError, match="the figure draws 3"):
         rv.plots.update_return_shares(figure, new[:, :2])

@@ -26,9 +26,12 @@ def traces_named(figure, name):
 
 
 def on_grid(mdp, per_state):
+    """The per-state values as drawn: NaN off the states and at terminal states, which are
+    drawn in their own colours, off the colour scale."""
     grid = np.full(mdp.grid_shape, np.nan)
+    terminal = np.asarray(mdp.terminal)
     for state, (row, col) in enumerate(mdp.grid_cells):
-        grid[row, col] = per_state[state]
+        grid[row, col] = np.nan if terminal[state] else per_state[state]
     return grid
 
 
@@ -291,7 +294,8 @@ def test_comparison_panels_hold_each_value_in_its_cell_with_the_right_arrows(
         assert "reward" in trace.text[0][0]
         assert figure.layout[trace.coloraxis].cmid == 0
     assert len(traces_named(figure, "policy")) == 2  # no arrows on the reward row
-    assert [annotation.text for annotation in figure.layout.annotations] == [
+    # Panel titles are wrapped to fit over their panels.
+    assert [annotation.text.replace("<br>", " ") for annotation in figure.layout.annotations] == [
         "original: values and optimal policy",
         "shaped: values and optimal policy",
         "original: reward summary",

@@ -32,9 +32,11 @@ def heatmap_z(explorer):
 
 
 def values_on_grid(mdp, values):
+    """The values as drawn: NaN off the states and at terminal states (own colours)."""
     grid = np.full(mdp.grid_shape, np.nan)
+    terminal = np.asarray(mdp.terminal)
     for state, (row, col) in enumerate(mdp.grid_cells):
-        grid[row, col] = values[state]
+        grid[row, col] = np.nan if terminal[state] else values[state]
     return grid
 
 

@@ -122,9 +122,9 @@ def test_gamma_changes_the_shares(explorer, arrays):
         return (returns / returns.sum(axis=1, keepdims=True)).mean(axis=0)
 
     shares = explorer.figs["shares"].data[0]
-    np.testing.assert_allclose(shares.y, expected_shares(0.9))
+    np.testing.assert_allclose(shares.x, expected_shares(0.9))
     explorer.gamma_slider.value = 0.3
-    np.testing.assert_allclose(shares.y, expected_shares(0.3))
+    np.testing.assert_allclose(shares.x, expected_shares(0.3))
     assert not np.allclose(expected_shares(0.3), expected_shares(0.9))
     assert explorer.state().gamma == 0.3
 

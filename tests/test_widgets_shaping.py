@@ -47,9 +47,11 @@ def heatmaps(lab, name="values"):
 
 
 def on_grid(mdp, per_state):
+    """The values as drawn: NaN off the states and at terminal states (own colours)."""
     grid = np.full(mdp.grid_shape, np.nan)
+    terminal = np.asarray(mdp.terminal)
     for state, (row, col) in enumerate(mdp.grid_cells):
-        grid[row, col] = per_state[state]
+        grid[row, col] = np.nan if terminal[state] else per_state[state]
     return grid
 
 

@@ -27,6 +27,7 @@ from rewardviz.plots.decompose import (
 )
 from rewardviz.plots.distances import (
     cluster_order,
+    correlation_forest,
     distance_matrix,
     potential_heatmap,
     regret_vs_distance,
@@ -82,6 +83,7 @@ __all__ = [
     "cluster_order",
     "component_distributions",
     "component_maps",
+    "correlation_forest",
     "correlation_heatmap",
     "degenerate_rate",
     "distance_matrix",

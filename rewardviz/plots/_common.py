@@ -8,6 +8,7 @@ are only drawn. Nothing here draws or computes a statistic.
 from __future__ import annotations
 
 import contextlib
+import textwrap
 
 import numpy as np
 import plotly.graph_objects as go
@@ -91,3 +92,58 @@ def set_band(band, x, low, high) -> None:
     """Draw ``[low, high]`` over ``x`` as one closed polygon in the band trace ``band``."""
     band.x = np.concatenate([x, x[::-1]])
     band.y = np.concatenate([high, low[::-1]])
+
+
+#: Tick labels longer than this are cut with "…"; the hover text keeps the full name.
+TICK_LABEL_CHARACTERS = 16
+#: At most this many tick labels on a matrix axis; with more rows every n-th is labelled.
+MAX_MATRIX_TICKS = 30
+#: Font size (pixels) of tick labels and bar labels: readable at a notebook's zoom.
+LABEL_FONT_SIZE = 12
+
+
+def short_label(name: str, limit: int = TICK_LABEL_CHARACTERS) -> str:
+    """``name`` cut to ``limit`` characters with "…" in the middle when it is longer.
+
+    The middle goes, not the end: names of one log often share a prefix
+    (``reward/forward``, ``reward/ctrl``) and differ at the end.
+    """
+    if len(name) <= limit:
+        return name
+    tail = (limit - 1) // 2
+    return name[: limit - 1 - tail] + "…" + name[len(name) - tail :]
+
+
+def matrix_axis(names) -> dict:
+    """Axis settings that label the rows (or columns) of a heatmap at positions ``0 … n−1``.
+
+    Long names are cut (:func:`short_label`) and, with more than
+    :data:`MAX_MATRIX_TICKS` rows, only every n-th row is labelled, so labels never
+    overlap; ``automargin`` makes room for them so none is clipped. Heatmaps using
+    these axes should show the full names in their hover text.
+    """
+    names = [str(name) for name in names]
+    step = -(-len(names) // MAX_MATRIX_TICKS)  # ceiling division
+    shown = list(range(0, len(names), step))
+    return {
+        "tickvals": shown,
+        "ticktext": [short_label(names[i]) for i in shown],
+        "tickfont": {"size": LABEL_FONT_SIZE},
+        "automargin": True,
+        "showgrid": False,
+        "zeroline": False,
+    }
+
+
+def wrapped(text: str, width: int) -> str:
+    """``text`` broken at spaces into lines of at most ``width`` characters (``<br>`` between).
+
+    For titles over narrow panels: plotly centres a subplot title over its panel and
+    draws it on one line, so a title wider than the panel runs past the figure's edge
+    and is cut off there. Line breaks already in ``text`` (``<br>``) are kept, so a
+    caller can choose where a formula ends; a word longer than ``width`` is not split.
+    """
+    lines = []
+    for line in str(text).split("<br>"):
+        lines += textwrap.wrap(line, width, break_long_words=False) or [line]
+    return "<br>".join(lines)

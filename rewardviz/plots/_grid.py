@@ -40,8 +40,18 @@ DIRECTIONS = {
 }
 #: Length of the arrow of an action taken with probability 1, in cells.
 ARROW_REACH = 0.42
-#: Arrow head marker size, in pixels, of an action taken with probability 1.
+#: Arrow shaft width and head marker size (pixels, at probability 1) are these fractions
+#: of a cell's side in pixels, kept within the bounds: big cells get bold arrows, small
+#: cells arrows that are still readable.
+SHAFT_FRACTION, SHAFT_WIDTHS = 0.06, (2.0, 6.0)
+HEAD_FRACTION, HEAD_SIZES = 0.3, (9.0, 28.0)
+#: Arrow head size of a figure whose cell size is not known (built before it was scaled).
 HEAD_SIZE = 10
+#: Figure width (pixels) assumed when sizing cells: plotly's default; notebooks and
+#: widgets are seldom narrower.
+ASSUMED_WIDTH = 700
+#: Room (pixels) a panel's colour bar takes beside it.
+COLORBAR_PIXELS = 80
 #: Actions taken with a smaller probability get no arrow.
 MIN_ARROW_PROBABILITY = 0.01
 #: Layout characters that mark an ordinary free cell and are not drawn.
@@ -55,6 +65,9 @@ CELL_MEANINGS = {
     "H": "hole",
     "#": "wall",
 }
+#: Kind of a terminal cell (a key of :data:`~rewardviz.plots.style.TERMINAL_COLOURS`) by
+#: its layout character; other terminal states are ``"terminal"``.
+TERMINAL_KINDS = {"G": "goal", "L": "hazard", "H": "hazard", "C": "hazard"}
 
 # Trace names: the update functions find the traces they change by these.
 VALUES_TRACE = "values"
@@ -62,6 +75,9 @@ BLANK_TRACE = "cells"
 LAYOUT_TRACE = "layout"
 SHAFT_TRACE = "policy"
 HEAD_TRACE = "policy heads"
+TERMINAL_TRACE = "terminal cells"
+#: Legend entries of the terminal cells are named this prefix and the kind of cell.
+TERMINAL_LEGEND = "terminal: "
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,6 +140,8 @@ def add_grid_panel(
     coloraxis: str,
     show_layout: bool = True,
     arrows: bool = True,
+    mark_terminal: bool = False,
+    cell_size: float | None = None,
 ) -> None:
     """Draw one grid in subplot ``(row, col)``: a heatmap, layout characters and arrows.
 
@@ -134,6 +152,11 @@ def add_grid_panel(
         coloraxis: the layout colour axis the heatmap uses (``"coloraxis"``,
             ``"coloraxis2"``, ...); panels sharing one share a colour scale.
         arrows: add the policy traces (one segment and one head per arrow slot).
+        mark_terminal: draw terminal cells in their own colours with a legend
+            (:func:`add_terminal_cells`); ``data`` should come from :func:`grid_data`
+            with ``mark_terminal=True``, which leaves them off the colour scale.
+        cell_size: a cell's side in pixels (:func:`cell_pixels`), which sizes the arrows
+            (:func:`arrow_sizes`); None for the default sizes.
     """
     rows, cols = mdp.grid_shape
     position = {"row": row, "col": col}
@@ -151,6 +174,8 @@ def add_grid_panel(
         ),
         **position,
     )
+    if mark_terminal:
+        add_terminal_cells(figure, mdp, row=row, col=col)
     drawn_cells = layout_cells(mdp) if show_layout else []
     if drawn_cells:
         row_index, col_index, characters = zip(*drawn_cells, strict=True)
@@ -170,14 +195,15 @@ def add_grid_panel(
     if not arrows:
         return
     slots = arrow_slots(mdp)
+    shaft_width, full_head = arrow_sizes(cell_size)
     shaft_x, shaft_y = _shaft_coordinates(slots, data)
-    head_x, head_y, head_size = _arrow_heads(slots, data)
+    head_x, head_y, head_size = _arrow_heads(slots, data, full_head)
     figure.add_trace(
         go.Scatter(
             x=shaft_x,
             y=shaft_y,
             mode="lines",
-            line={"color": style.ARROW_COLOUR, "width": 2.5},
+            line={"color": style.ARROW_COLOUR, "width": shaft_width},
             connectgaps=False,
             hoverinfo="skip",
             showlegend=False,
@@ -199,9 +225,119 @@ def add_grid_panel(
             hoverinfo="skip",
             showlegend=False,
             name=HEAD_TRACE,
+            meta={"head_size": full_head},  # for set_arrows, which resizes the heads
         ),
         **position,
     )
+
+
+def add_terminal_cells(figure: go.Figure, mdp: TabularMDP, *, row: int, col: int) -> None:
+    """Colour the terminal cells of subplot ``(row, col)`` by kind, with one legend entry each.
+
+    A terminal state's value is 0 by convention (nothing after entering it counts), so
+    on the values' colour scale a goal would look like the worst state. Its cell gets
+    the colour of its kind (:data:`TERMINAL_KINDS`, :data:`style.TERMINAL_COLOURS`)
+    instead, drawn over the heatmap, which keeps the hover text. The legend below the
+    grid names each kind once per figure. Nothing is added when the MDP has no
+    terminal states.
+    """
+    kinds = terminal_kinds(mdp)
+    if not kinds:
+        return
+    rows, cols = mdp.grid_shape
+    names = list(style.TERMINAL_COLOURS)
+    codes = np.full((rows, cols), np.nan)
+    for (cell_row, cell_col), kind in kinds.items():
+        codes[cell_row, cell_col] = names.index(kind)
+    # One flat band of colour per kind: code k covers [k, k + 1] / count of the scale.
+    scale = []
+    for k, name in enumerate(names):
+        colour = style.TERMINAL_COLOURS[name]
+        scale += [[k / len(names), colour], [(k + 1) / len(names), colour]]
+    position = {"row": row, "col": col}
+    figure.add_trace(
+        go.Heatmap(
+            z=heatmap_cells(codes),
+            x=np.arange(cols),
+            y=np.arange(rows),
+            colorscale=scale,
+            zmin=-0.5,
+            zmax=len(names) - 0.5,
+            showscale=False,
+            xgap=1,
+            ygap=1,
+            hoverinfo="skip",  # the values heatmap below shows the cell's hover text
+            name=TERMINAL_TRACE,
+        ),
+        **position,
+    )
+    shown = {trace.name for trace in figure.data}
+    for kind in dict.fromkeys(kinds.values()):
+        if TERMINAL_LEGEND + kind in shown:
+            continue  # one legend entry per kind, whichever panel drew it first
+        figure.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                marker={"symbol": "square", "size": 14, "color": style.TERMINAL_COLOURS[kind]},
+                name=TERMINAL_LEGEND + kind,
+                hoverinfo="skip",
+                showlegend=True,
+            ),
+            **position,
+        )
+    figure.update_layout(
+        showlegend=True,
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "top"},
+    )
+
+
+def terminal_kinds(mdp: TabularMDP) -> dict[tuple[int, int], str]:
+    """``{(row, col): kind}`` of each terminal state's cell (see :data:`TERMINAL_KINDS`)."""
+    terminal = np.asarray(mdp.terminal)
+    return {
+        (int(row), int(col)): TERMINAL_KINDS.get(_layout_character(mdp, row, col), "terminal")
+        for state, (row, col) in enumerate(mdp.grid_cells)
+        if terminal[state]
+    }
+
+
+def legend_margin(mdp: TabularMDP, marked: bool = True) -> int:
+    """Bottom margin (pixels) of a grid figure: room for the terminal cells' legend if drawn."""
+    return 50 if marked and bool(np.asarray(mdp.terminal).any()) else 20
+
+
+def cell_pixels(
+    mdp: TabularMDP,
+    *,
+    height: float,
+    margin: dict,
+    panels: tuple[int, int] = (1, 1),
+    width: float = ASSUMED_WIDTH,
+) -> float:
+    """About how many pixels a cell's side takes in a figure of ``panels`` (rows, cols) grids.
+
+    Cells are square, so the side is set by whichever of the height and the width is
+    shorter per cell; the width is :data:`ASSUMED_WIDTH` unless given, less the margins
+    and a colour bar per column of panels, and a tenth is left for the gaps between panels.
+    """
+    rows, cols = mdp.grid_shape
+    panel_rows, panel_cols = panels
+    tall = (height - margin.get("t", 0) - margin.get("b", 0)) / (panel_rows * rows)
+    wide = (width - margin.get("l", 0) - margin.get("r", 0) - COLORBAR_PIXELS * panel_cols) / (
+        panel_cols * cols
+    )
+    return 0.9 * max(1.0, min(tall, wide))
+
+
+def arrow_sizes(cell_size: float | None) -> tuple[float, float]:
+    """``(shaft width, head size)`` in pixels of a probability-1 arrow in cells ``cell_size`` wide."""
+    if cell_size is None:
+        return 2.5, float(HEAD_SIZE)
+    shaft = float(np.clip(SHAFT_FRACTION * cell_size, *SHAFT_WIDTHS))
+    head = float(np.clip(HEAD_FRACTION * cell_size, *HEAD_SIZES))
+    return shaft, head
 
 
 def heatmap_cells(z: np.ndarray) -> list:
@@ -239,7 +375,8 @@ def style_grid_axes(figure: go.Figure, mdp: TabularMDP, n_panels: int) -> None:
 def set_arrows(shaft, head, slots: ArrowSlots, data: GridData) -> None:
     """Move the arrows of one panel (its shaft and head traces) to those of ``data``."""
     shaft.x, shaft.y = _shaft_coordinates(slots, data)
-    head_x, head_y, head_size = _arrow_heads(slots, data)
+    full_head = (head.meta or {}).get("head_size", HEAD_SIZE)
+    head_x, head_y, head_size = _arrow_heads(slots, data, full_head)
     head.x, head.y = head_x, head_y
     head.marker.size = head_size
 
@@ -259,17 +396,27 @@ def require_grid(mdp: TabularMDP) -> None:
 
 
 def grid_data(
-    mdp: TabularMDP, values, policy, *, quantity: str = "value", policy_name: str = "policy"
+    mdp: TabularMDP,
+    values,
+    policy,
+    *,
+    quantity: str = "value",
+    policy_name: str = "policy",
+    mark_terminal: bool = False,
 ) -> GridData:
     """Validate ``values`` and ``policy`` and turn them into grids, hover text and arrows.
 
     ``quantity`` names what ``values[S]`` are in the hover text ("value", "reward", ...);
-    ``policy_name`` names the policy argument in error messages.
+    ``policy_name`` names the policy argument in error messages. With ``mark_terminal``
+    the terminal states' cells are NaN in ``z`` (off the colour scale; drawn by
+    :func:`add_terminal_cells`), their values still in the hover text.
     """
     z = hover = arrow_starts = arrow_ends = arrow_probabilities = None
     if values is not None:
         values = _checked_values(mdp, values)
         per_panel = values if values.ndim == 2 else values[:, None]  # [S, P]
+        if mark_terminal:
+            per_panel = np.where(np.asarray(mdp.terminal)[:, None], np.nan, per_panel)
         z = state_grid(mdp, per_panel)
         hover = hover_text(mdp, values, quantity)
     if policy is not None:
@@ -415,13 +562,16 @@ def _shaft_coordinates(slots: ArrowSlots, data: GridData) -> tuple[np.ndarray, n
     return points[:, :, 0].ravel(), points[:, :, 1].ravel()
 
 
-def _arrow_heads(slots: ArrowSlots, data: GridData) -> tuple[np.ndarray, ...]:
+def _arrow_heads(
+    slots: ArrowSlots, data: GridData, full_head: float = HEAD_SIZE
+) -> tuple[np.ndarray, ...]:
     """``x, y`` and marker ``size`` (each ``[K]``) of the arrow heads, at the arrow ends.
 
-    Heads shrink with the arrow so that unlikely actions do not look like big arrows.
+    ``full_head`` is the size of the head of an action taken with probability 1; heads
+    shrink with the arrow so that unlikely actions do not look like big arrows.
     """
     if data.arrow_ends is None:
         hidden = np.full(len(slots.states), np.nan)
-        return hidden, hidden, np.full(len(slots.states), HEAD_SIZE)
-    size = np.nan_to_num(HEAD_SIZE * (0.4 + 0.6 * data.arrow_probabilities), nan=HEAD_SIZE)
+        return hidden, hidden, np.full(len(slots.states), full_head)
+    size = np.nan_to_num(full_head * (0.4 + 0.6 * data.arrow_probabilities), nan=full_head)
     return data.arrow_ends[:, 0], data.arrow_ends[:, 1], size

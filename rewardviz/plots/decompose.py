@@ -41,6 +41,11 @@ __all__ = [
 CORRELATION_TOLERANCE = 1e-6
 #: Up to this many episodes, every episode is drawn as a point over its box.
 MAX_POINTS_SHOWN = 100
+#: Component names on the share bars are cut to this many characters (the hover text
+#: has them whole): room enough for most names in a figure 480 pixels wide.
+BAR_LABEL_CHARACTERS = 24
+#: A correlation heatmap of at most this many components writes each value in its cell.
+MAX_WRITTEN_CELLS = 12
 
 # Trace names: the update functions find the traces they change by these.
 _TOTAL_TRACE = "total"
@@ -188,7 +193,10 @@ def return_shares(shares, names: Sequence[str], *, title: str | None = None) -> 
 
     The bar is the mean share across episodes; the error bar spans the 2.5th to the
     97.5th percentile across episodes (where 95% of the episodes lie), not a confidence
-    interval of the mean.
+    interval of the mean. Bars are horizontal, one row per component with its name on
+    the y axis (first component at the top), so names of any length stay level and
+    readable in a narrow figure; the numbers are in the hover text, not written on the
+    bars where the error bars would cross them.
 
     Args:
         shares: ``[E, K]`` share of each component in each episode's return, e.g. the
@@ -197,7 +205,8 @@ def return_shares(shares, names: Sequence[str], *, title: str | None = None) -> 
         title: figure title.
 
     Returns:
-        A ``plotly.graph_objects.Figure`` with one bar trace (``"mean share"``), which
+        A ``plotly.graph_objects.Figure`` with one horizontal bar trace
+        (``"mean share"``: ``x`` the mean shares, ``y`` the component positions), which
         :func:`update_return_shares` redraws.
 
     Example:
@@ -206,21 +215,36 @@ def return_shares(shares, names: Sequence[str], *, title: str | None = None) -> 
     """
     shares = _checked_matrix("shares", shares, "[E, K] (episodes, components)")
     names = _common.checked_names(names, shares.shape[1], "shares")
+    positions = list(range(len(names)))
     figure = go.Figure(
         go.Bar(
-            x=list(range(len(names))),
-            marker={"color": [_common.component_colour(k) for k in range(len(names))]},
+            y=positions,
+            orientation="h",
+            marker={"color": [_common.component_colour(k) for k in positions]},
             name=_SHARES_TRACE,
+            # The text is for hovering only: written on a bar it is shrunk to fit and
+            # crossed by the error bar.
+            textposition="none",
             hovertemplate="%{text}<extra></extra>",
-            error_y={"type": "data", "symmetric": False, "color": "#444", "thickness": 1.5},
+            error_x={"type": "data", "symmetric": False, "color": "#444", "thickness": 1.5},
         )
     )
     figure.update_layout(
         title=title,
-        xaxis={"tickvals": list(range(len(names))), "ticktext": names},
-        yaxis={"title": {"text": "share of the return"}, "zeroline": True},
+        xaxis={
+            "title": {"text": "share of the return"},
+            "zeroline": True,
+            "tickfont": {"size": _common.LABEL_FONT_SIZE},
+        },
+        yaxis={
+            "tickvals": positions,
+            "ticktext": [_common.short_label(name, BAR_LABEL_CHARACTERS) for name in names],
+            "tickfont": {"size": _common.LABEL_FONT_SIZE},
+            "autorange": "reversed",  # the first component at the top
+            "automargin": True,
+        },
         showlegend=False,
-        height=380,
+        height=max(260, 36 * len(names) + 140),
         margin={"t": 60 if title else 30},
         meta={"names": names},
     )
@@ -258,8 +282,8 @@ def update_return_shares(figure: go.Figure, shares, *, title: str | None = None)
     ]
     with _common.batch(figure):
         bar = bars[0]
-        bar.y, bar.text = mean, hover
-        bar.error_y.array, bar.error_y.arrayminus = high - mean, mean - low
+        bar.x, bar.text = mean, hover
+        bar.error_x.array, bar.error_x.arrayminus = high - mean, mean - low
         if title is not None:
             figure.layout.title.text = title
     return figure
@@ -303,7 +327,8 @@ def correlation_heatmap(
             x=positions,
             y=positions,
             text=hover,
-            texttemplate="%{z:.2f}",
+            # Values written in the cells only while the cells are big enough to read them.
+            texttemplate="%{z:.2f}" if len(names) <= MAX_WRITTEN_CELLS else None,
             hovertemplate="%{text}<br>correlation %{z:.3f}<extra></extra>",
             colorscale="RdBu",
             zmid=0,
@@ -312,12 +337,13 @@ def correlation_heatmap(
             colorbar={"title": {"text": "correlation"}, "thickness": 14},
         )
     )
-    axis = {"tickvals": positions, "ticktext": names, "showgrid": False, "zeroline": False}
+    # Cut, thinned tick labels with room made for them; the hover text has the full names.
+    axis = _common.matrix_axis(names)
     figure.update_layout(
         title=title,
         xaxis={**axis, "tickangle": -45 if len(names) > 6 else 0, "constrain": "domain"},
         yaxis={**axis, "autorange": "reversed", "scaleanchor": "x", "constrain": "domain"},
-        height=max(320, 44 * len(names) + 160),
+        height=max(320, min(44 * len(names), 720) + 160),
         margin={"t": 60 if title else 30},
     )
     return figure

@@ -26,6 +26,7 @@ from rewardviz.plots.gridworlds import gridworld
 
 __all__ = [
     "cluster_order",
+    "correlation_forest",
     "distance_matrix",
     "potential_heatmap",
     "regret_vs_distance",
@@ -36,6 +37,13 @@ __all__ = [
 #: A distance matrix may be asymmetric by this much relative to its largest entry
 #: (float32 rounding of distances computed one pair at a time), not more.
 SYMMETRY_TOLERANCE = 1e-3
+#: Panel titles of :func:`shaping_comparison` are wrapped to lines of at most this many
+#: characters at this font size (pixels), so each fits over its panel in a figure as
+#: narrow as plotly's default 700 pixels.
+PANEL_TITLE_CHARACTERS, PANEL_TITLE_SIZE = 32, 13
+#: Height (pixels) of one row of :func:`correlation_forest`: room for a 12-pixel label;
+#: names longer than the second number are cut, the hover text has them whole.
+FOREST_ROW_PIXELS, FOREST_LABEL_CHARACTERS = 20, 28
 
 # Trace names: update_shaping_comparison finds the traces it changes by these.
 _DISTANCE_TRACE = "distances"
@@ -134,18 +142,14 @@ def distance_matrix(
             name=_DISTANCE_TRACE,
         )
     )
-    axis = {
-        "tickvals": positions,
-        "ticktext": ordered_labels,
-        "showgrid": False,
-        "zeroline": False,
-        "constrain": "domain",
-    }
+    # Cut, thinned tick labels with room made for them; the hover text has the full names.
+    axis = {**_common.matrix_axis(ordered_labels), "constrain": "domain"}
     cell_pixels = 28 if n_rewards > 12 else 44
+    longest = max(len(text) for text in axis["ticktext"])
     figure.update_layout(
         title=title,
         # Tilt the column labels when they would not fit under their cells side by side.
-        xaxis={**axis, "tickangle": -45 if 7 * max(map(len, ordered_labels)) > cell_pixels else 0},
+        xaxis={**axis, "tickangle": -45 if 7 * longest > cell_pixels else 0},
         yaxis={**axis, "autorange": "reversed", "scaleanchor": "x"},
         height=max(320, cell_pixels * n_rewards + 160),
         meta={"order": shown.tolist()},
@@ -301,6 +305,97 @@ def regret_vs_distance(
     return figure
 
 
+def correlation_forest(
+    summary,
+    *,
+    title: str | None = None,
+    x_title: str = "Spearman rank correlation with regret",
+) -> go.Figure:
+    """A forest plot: one labelled row per distance, its rank correlation with regret and interval.
+
+    The picture of the STARC study's table
+    (:meth:`rewardviz.experiments.InterpolationStudy.summary`): a marker at each
+    distance's correlation and a bar over its bootstrap interval, coloured by the
+    canonicalisation (the part of the name before the first ``-``: ``none``, ``epic``,
+    ``dard``, ``val``, ``minimal``), the table's first row at the top. Every row has its
+    own tick label (set explicitly, never thinned by plotly) and at least
+    :data:`FOREST_ROW_PIXELS` pixels of height; names are cut to fit with the full name
+    in the hover text.
+
+    Args:
+        summary: a table indexed by distance name with columns ``spearman``, ``low``
+            and ``high`` (a ``pandas.DataFrame``, as ``summary()`` returns). A NaN
+            correlation (undefined) keeps its labelled row, with no marker.
+        title: figure title.
+        x_title: the x axis title.
+
+    Returns:
+        A ``plotly.graph_objects.Figure`` with one scatter trace per canonicalisation.
+
+    Example:
+        >>> study = rv.experiments.interpolation_study(n_envs=8, n_rewards=2, steps=4)
+        >>> figure = rv.plots.correlation_forest(study.summary(n_bootstrap=50))
+    """
+    columns = getattr(summary, "columns", None)
+    if columns is None or not {"spearman", "low", "high"} <= set(columns):
+        raise TypeError(
+            "summary must be a table indexed by distance name with columns 'spearman', "
+            "'low' and 'high', as InterpolationStudy.summary() returns; got "
+            f"{type(summary).__name__}."
+        )
+    names = [str(name) for name in summary.index]
+    if not names:
+        raise ValueError("summary has no rows; pass the table of at least one distance.")
+    estimate, low, high = (
+        _common.numbers(f"summary[{column!r}]", summary[column])
+        for column in ("spearman", "low", "high")
+    )
+    families = list(dict.fromkeys(name.split("-")[0] for name in names))
+    figure = go.Figure()
+    for k, family in enumerate(families):
+        rows = [i for i, name in enumerate(names) if name.split("-")[0] == family]
+        figure.add_trace(
+            go.Scatter(
+                x=estimate[rows],
+                y=rows,
+                mode="markers",
+                name=family,
+                marker={"color": _common.palette_colour(k), "size": 8},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": high[rows] - estimate[rows],
+                    "arrayminus": estimate[rows] - low[rows],
+                    "color": _common.palette_colour(k),
+                },
+                text=[names[i] for i in rows],
+                customdata=np.column_stack([low[rows], high[rows]]).tolist(),
+                hovertemplate=(
+                    "%{text}: ρ = %{x:.3f}<br>interval [%{customdata[0]:.3f}, "
+                    "%{customdata[1]:.3f}]<extra></extra>"
+                ),
+            )
+        )
+    positions = list(range(len(names)))
+    figure.update_layout(
+        title=title,
+        xaxis={"title": {"text": x_title}, "zeroline": True},
+        yaxis={
+            # Every row labelled: explicit ticks, which plotly never thins.
+            "tickvals": positions,
+            "ticktext": [_common.short_label(name, FOREST_LABEL_CHARACTERS) for name in names],
+            "tickfont": {"size": _common.LABEL_FONT_SIZE},
+            "range": [len(names) - 0.5, -0.5],  # the first row at the top
+            "automargin": True,
+            "showgrid": True,
+        },
+        legend={"title": {"text": "canonicalisation"}},
+        height=FOREST_ROW_PIXELS * len(names) + 160,
+        margin={"t": 60 if title else 30},
+    )
+    return figure
+
+
 def _spearman(distances: np.ndarray, regrets: np.ndarray) -> float | None:
     """Spearman's ρ, or None where it is undefined (one pair, or a constant variable)."""
     from scipy.stats import spearmanr
@@ -340,8 +435,9 @@ def shaping_comparison(
     ``original_reward`` and ``shaped_reward`` a second row draws a per-state summary
     of each reward on a diverging scale centred at 0, for example the expected reward
     of the optimal action in each state. Panels are drawn as by
-    :func:`rewardviz.plots.gridworld`; :func:`update_shaping_comparison` redraws them
-    in place.
+    :func:`rewardviz.plots.gridworld`, terminal cells in their own colours (their values
+    are 0 by convention, off the colour scales); :func:`update_shaping_comparison`
+    redraws them in place.
 
     Args:
         mdp: an MDP with ``grid_shape``.
@@ -368,23 +464,29 @@ def shaping_comparison(
     with_rewards = _reward_row_given(original_reward, shaped_reward)
     n_panels = 4 if with_rewards else 2
     titles = _panel_titles(titles, with_rewards)
+    # Terminal cells are drawn in their own colours on every panel: their value, and the
+    # reward of acting in them, are 0 by convention and say nothing.
     panels = [
         _grid.grid_data(
             mdp,
             _per_state(mdp, "original_values", original_values),
             original_policy,
             policy_name="original_policy",
+            mark_terminal=True,
         ),
         _grid.grid_data(
             mdp,
             _per_state(mdp, "shaped_values", shaped_values),
             shaped_policy,
             policy_name="shaped_policy",
+            mark_terminal=True,
         ),
     ]
     if with_rewards:
         panels += [
-            _grid.grid_data(mdp, _per_state(mdp, name, summary), None, quantity="reward")
+            _grid.grid_data(
+                mdp, _per_state(mdp, name, summary), None, quantity="reward", mark_terminal=True
+            )
             for name, summary in [
                 ("original_reward", original_reward),
                 ("shaped_reward", shaped_reward),
@@ -399,6 +501,11 @@ def shaping_comparison(
         horizontal_spacing=0.16,
         vertical_spacing=0.12,
     )
+    grid_rows, _ = mdp.grid_shape
+    height = n_rows * max(260, 48 * grid_rows + 110) + 80
+    # Room above the first row for two-line panel titles (and the figure title).
+    margin = {"l": 20, "r": 40, "t": 110 if title else 70, "b": _grid.legend_margin(mdp)}
+    cell_size = _grid.cell_pixels(mdp, height=height, margin=margin, panels=(n_rows, 2))
     coloraxes = {}
     for panel, data in enumerate(panels):
         row, col = divmod(panel, 2)
@@ -415,6 +522,8 @@ def shaping_comparison(
             heatmap_name=_grid.VALUES_TRACE if is_value_panel else _REWARD_TRACE,
             coloraxis=coloraxis,
             arrows=is_value_panel,
+            mark_terminal=True,
+            cell_size=cell_size,
         )
         # Each panel's colour bar stands just right of its panel.
         suffix = "" if panel == 0 else str(panel + 1)
@@ -436,12 +545,12 @@ def shaping_comparison(
                 "colorbar": colorbar,
             }
     _grid.style_grid_axes(figure, mdp, n_panels)
-    grid_rows, _ = mdp.grid_shape
+    figure.update_annotations(font={"size": PANEL_TITLE_SIZE})
     figure.update_layout(
         title=title,
         plot_bgcolor=style.NOT_A_STATE_COLOUR,  # cells with no state (NaN) show the background
-        height=n_rows * max(240, 48 * grid_rows + 90) + 60,
-        margin={"l": 20, "r": 40, "t": 80 if title else 50, "b": 20},
+        height=height,
+        margin=margin,
         **coloraxes,
     )
     return figure
@@ -506,6 +615,7 @@ def update_shaping_comparison(
             None if values is None else _per_state(mdp, values_name, values),
             policy,
             policy_name=policy_name,
+            mark_terminal=True,
         )
         for values, values_name, policy, policy_name in [
             (original_values, "original_values", original_policy, "original_policy"),
@@ -518,6 +628,7 @@ def update_shaping_comparison(
             None if summary is None else _per_state(mdp, name, summary),
             None,
             quantity="reward",
+            mark_terminal=True,
         )
         for name, summary in [
             ("original_reward", original_reward),
@@ -536,7 +647,7 @@ def update_shaping_comparison(
                 heatmap.z, heatmap.text = _grid.heatmap_cells(data.z[0]), data.hover[0]
         if titles is not None:
             for annotation, text in zip(figure.layout.annotations, titles, strict=False):
-                annotation.text = text
+                annotation.text = _common.wrapped(text, PANEL_TITLE_CHARACTERS)
         if title is not None:
             figure.layout.title.text = title
     return figure
@@ -556,7 +667,7 @@ def _panel_titles(titles, with_rewards: bool) -> tuple[str, ...]:
         titles = ["original: values and optimal policy", "shaped: values and optimal policy"]
         if with_rewards:
             titles += ["original: reward summary", "shaped: reward summary"]
-    titles = tuple(str(text) for text in titles)
+    titles = tuple(_common.wrapped(text, PANEL_TITLE_CHARACTERS) for text in titles)
     if len(titles) != n_panels:
         raise ValueError(
             f"titles must have one entry per panel ({n_panels}: values row"

@@ -21,7 +21,7 @@ from plotly.subplots import make_subplots
 from rewardviz import _deprecation
 from rewardviz.expressivity import FormalismMap, Realization
 from rewardviz.mdp import TabularMDP
-from rewardviz.plots import style
+from rewardviz.plots import _common, style
 
 __all__ = [
     "edge_text",
@@ -31,6 +31,10 @@ __all__ = [
     "realization",
     "update_realization",
 ]
+
+#: Name of the annotation that explains a missing reward in the left panel of
+#: :func:`realization`; its lines are wrapped to this many characters to fit there.
+_EXPLANATION, _EXPLANATION_CHARACTERS = "explanation", 44
 
 
 def formalism_positions(fmap: FormalismMap) -> dict[str, tuple[float, float]]:
@@ -138,15 +142,30 @@ def formalism_map(
 def realization(mdp: TabularMDP, result: Realization, *, title: str | None = None) -> go.Figure:
     """A realisability answer: the reward found and the values it gives, or the certificate.
 
-    Left: the reward ``r(s, a)`` as a state × action heatmap (blank when none exists).
-    Right: each compared item's value under that reward, or, when not realisable, the
-    certificate's coefficients ``c_i`` with ``Σ c_i V_i = 0`` for every reward. An
-    undecided answer (``realizable=None``) shows its candidate reward, if any, and says
-    so in the title; ``str(result)`` carries the note.
+    Left: the reward ``r(s, a)`` as a state × action heatmap; when there is none, the
+    explanation instead (the certificate: the identity every reward satisfies and the
+    requirements it contradicts, or the note of an undecided answer), with the axes
+    hidden. Right: each compared item's value under that reward, or, when not
+    realisable, the certificate's coefficients ``c_i`` with ``Σ c_i V_i = 0`` for every
+    reward. An undecided answer (``realizable=None``) shows its candidate reward, if
+    any, and says so in the title; ``str(result)`` carries the note.
     """
     figure = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.18)
     figure.add_trace(go.Heatmap(colorscale="RdBu", zmid=0, showscale=True, name="reward"), 1, 1)
     figure.add_trace(go.Bar(name="values", orientation="h"), 1, 2)
+    left = figure.layout.xaxis.domain
+    figure.add_annotation(
+        name=_EXPLANATION,
+        x=left[0],
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        xanchor="left",
+        align="left",
+        showarrow=False,
+        font={"size": 12},
+        visible=False,
+    )
     figure.update_layout(template="plotly_white", height=360, showlegend=False)
     return update_realization(figure, mdp, result, title=title)
 
@@ -197,10 +216,22 @@ def update_realization(
         subtitle = "not realisable: Σ c·V = 0 for every reward"
         right = "certificate coefficient c"
     figure.update_layout(title=title or f"Markov reward: {subtitle}")
-    figure.update_xaxes(title_text="action", row=1, col=1)
-    figure.update_yaxes(title_text="state", row=1, col=1)
+    # Without a reward the left panel would be empty axes: it explains why instead.
+    no_reward = result.reward is None
+    explanation = next(a for a in figure.layout.annotations if a.name == _EXPLANATION)
+    explanation.update(text=_explanation(result) if no_reward else "", visible=no_reward)
+    figure.update_xaxes(title_text="action", visible=not no_reward, row=1, col=1)
+    figure.update_yaxes(title_text="state", visible=not no_reward, row=1, col=1)
     figure.update_xaxes(title_text=right, row=1, col=2)
     return figure
+
+
+def _explanation(result: Realization) -> str:
+    """The certificate (or the undecided note) as annotation text, line by line."""
+    text = str(result.certificate) if result.certificate is not None else str(result)
+    # "<" would open a tag in plotly's text; "&lt;" draws it.
+    lines = [line.strip().replace("<", "&lt;") for line in text.splitlines()]
+    return "<br>".join(_common.wrapped(line, _EXPLANATION_CHARACTERS) for line in lines if line)
 
 
 def _relation_phrase(relation, key: str) -> str:

@@ -40,6 +40,7 @@ def gridworld(
     colorscale="Viridis",
     zmid: float | None = None,
     show_layout: bool = True,
+    mark_terminal: bool = True,
 ) -> go.Figure:
     """A plotly heatmap of a per-state quantity on the MDP's grid, with policy arrows.
 
@@ -59,6 +60,11 @@ def gridworld(
         colorscale: a plotly colour scale for the values.
         zmid: value at the middle of the colour scale (e.g. 0 for a diverging scale).
         show_layout: write the layout characters in their cells.
+        mark_terminal: draw terminal states (goal, lava, ...) in their own colours,
+            named in a legend under the grid, instead of on the colour scale: by
+            convention their value is 0, which would colour a goal like the worst
+            state. Their values stay in the hover text. False puts them on the scale
+            (for a quantity that means something there, such as the reward of entering).
 
     Returns:
         A ``plotly.graph_objects.Figure``; wrap it in ``go.FigureWidget`` for a widget.
@@ -71,7 +77,7 @@ def gridworld(
         >>> figure = rv.plots.gridworld(mdp, q.max(-1), rv.solve.greedy_policy(q))
     """
     _grid.require_grid(mdp)
-    data = _grid.grid_data(mdp, values, policy)
+    data = _grid.grid_data(mdp, values, policy, mark_terminal=mark_terminal)
     rows, _ = mdp.grid_shape
     if data.z is None:
         z = _grid.state_grid(mdp, np.zeros((mdp.n_states, 1)))
@@ -87,6 +93,15 @@ def gridworld(
         subplot_titles=panel_titles if len(panel_titles) > 1 else None,
         horizontal_spacing=min(0.08, 0.3 / len(panel_titles)),
     )
+    cell_pixels = 56 if len(panel_titles) == 1 else 40
+    height = max(260, cell_pixels * rows + 120)
+    margin = {
+        "l": 20,
+        "r": 20,
+        "t": 60 if title or len(panel_titles) > 1 else 30,
+        "b": _grid.legend_margin(mdp, mark_terminal),
+    }
+    cell_size = _grid.cell_pixels(mdp, height=height, margin=margin, panels=(1, len(panel_titles)))
     for panel in range(len(panel_titles)):
         _grid.add_grid_panel(
             figure,
@@ -99,19 +114,20 @@ def gridworld(
             heatmap_name=heatmap_name,
             coloraxis="coloraxis",
             show_layout=show_layout,
+            mark_terminal=mark_terminal,
+            cell_size=cell_size,
         )
     _grid.style_grid_axes(figure, mdp, len(panel_titles))
     if heatmap_name == _grid.VALUES_TRACE:
         coloraxis = {"colorscale": colorscale, "cmid": zmid, "colorbar": {"thickness": 14}}
     else:
         coloraxis = {"colorscale": [[0, "white"], [1, "white"]], "showscale": False}
-    cell_pixels = 56 if len(panel_titles) == 1 else 40
     figure.update_layout(
         title=title,
         coloraxis=coloraxis,
         plot_bgcolor=style.NOT_A_STATE_COLOUR,  # cells with no state (NaN) show the background
-        height=max(260, cell_pixels * rows + 120),
-        margin={"l": 20, "r": 20, "t": 60 if title or len(panel_titles) > 1 else 30, "b": 20},
+        height=height,
+        margin=margin,
     )
     return figure
 
@@ -144,7 +160,9 @@ def update_gridworld(
         >>> figure = rv.plots.update_gridworld(figure, mdp, q.max(-1), rv.solve.greedy_policy(q))
     """
     _grid.require_grid(mdp)
-    data = _grid.grid_data(mdp, values, policy)
+    # A figure built with mark_terminal keeps terminal cells off the colour scale.
+    marked = any(trace.name == _grid.TERMINAL_TRACE for trace in figure.data)
+    data = _grid.grid_data(mdp, values, policy, mark_terminal=marked)
     traces = {
         name: [trace for trace in figure.data if trace.name == name]
         for name in (_grid.VALUES_TRACE, _grid.SHAFT_TRACE, _grid.HEAD_TRACE)
@@ -196,6 +214,7 @@ def gridworld_matplotlib(
     ax=None,
     cmap="viridis",
     title: str | None = None,
+    mark_terminal: bool = True,
 ):
     """A static matplotlib picture of the same data as :func:`gridworld`, for handouts.
 
@@ -211,6 +230,8 @@ def gridworld_matplotlib(
         ax: the axes to draw on; a new figure is made when omitted.
         cmap: a matplotlib colour map name or object.
         title: axes title.
+        mark_terminal: draw terminal states in their own colours with a legend under
+            the grid, off the colour scale, as :func:`gridworld` does.
 
     Returns:
         The matplotlib ``Axes``.
@@ -225,7 +246,7 @@ def gridworld_matplotlib(
     from matplotlib.collections import PolyCollection
 
     _grid.require_grid(mdp)
-    data = _grid.grid_data(mdp, values, policy)
+    data = _grid.grid_data(mdp, values, policy, mark_terminal=mark_terminal)
     rows, cols = mdp.grid_shape
     if ax is None:
         import matplotlib.pyplot as plt
@@ -251,6 +272,8 @@ def gridworld_matplotlib(
         ax.add_collection(collection)
         ax.figure.colorbar(collection, ax=ax, fraction=0.046, pad=0.04)
 
+    if mark_terminal:
+        _terminal_patches(ax, mdp)
     outline = [path_effects.withStroke(linewidth=2.5, foreground="black")]
     for row, col, character in _grid.layout_cells(mdp):
         ax.text(
@@ -295,6 +318,36 @@ def gridworld_matplotlib(
 
 # ---------------------------------------------------------------------------
 # Pieces.
+
+
+def _terminal_patches(ax, mdp: TabularMDP) -> None:
+    """Fill terminal cells with the colour of their kind, with a legend under the grid."""
+    from matplotlib.patches import Patch, Rectangle
+
+    kinds = _grid.terminal_kinds(mdp)
+    for (row, col), kind in kinds.items():
+        ax.add_patch(
+            Rectangle(
+                (col - 0.5, row - 0.5),
+                1,
+                1,
+                facecolor=style.TERMINAL_COLOURS[kind],
+                edgecolor="white",
+                linewidth=0.6,
+                zorder=2,  # over the values, under the layout characters
+            )
+        )
+    if kinds:
+        ax.legend(
+            handles=[
+                Patch(facecolor=style.TERMINAL_COLOURS[kind], label=_grid.TERMINAL_LEGEND + kind)
+                for kind in dict.fromkeys(kinds.values())
+            ],
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=len(set(kinds.values())),
+            frameon=False,
+        )
 
 
 def _q_triangles(mdp: TabularMDP, q_grids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

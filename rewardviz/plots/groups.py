@@ -23,7 +23,7 @@ from plotly.subplots import make_subplots
 from rewardviz import _checks, _deprecation
 from rewardviz.groups import Divergence, compare_advantages
 from rewardviz.plots import _common, style
-from rewardviz.plots.decompose import correlation_heatmap
+from rewardviz.plots.decompose import MAX_WRITTEN_CELLS, correlation_heatmap
 
 __all__ = [
     "advantage_attribution",
@@ -468,8 +468,9 @@ def reward_conflict(
             z=agreement,
             x=positions,
             y=positions,
-            texttemplate="%{z:.2f}",
-            hovertemplate="%{y} vs %{x}<br>same sign %{z:.3f}<extra></extra>",
+            text=[[f"{row} vs {col}" for col in names] for row in names],
+            texttemplate="%{z:.2f}" if len(names) <= MAX_WRITTEN_CELLS else None,
+            hovertemplate="%{text}<br>same sign %{z:.3f}<extra></extra>",
             colorscale="PuOr",
             zmid=0.5,
             zmin=0,
@@ -479,7 +480,8 @@ def reward_conflict(
         row=1,
         col=2,
     )
-    axis = {"tickvals": positions, "ticktext": list(names), "showgrid": False, "zeroline": False}
+    # Cut, thinned tick labels with room made for them; the hover text has the full names.
+    axis = _common.matrix_axis(names)
     for col in (1, 2):
         figure.update_xaxes(axis, row=1, col=col)
         figure.update_yaxes({**axis, "autorange": "reversed"}, row=1, col=col)

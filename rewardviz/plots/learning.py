@@ -247,12 +247,18 @@ def visitation_heatmaps(
         subplot_titles=list(result.names),
         horizontal_spacing=min(0.06, 0.3 / n_panels),
     )
+    rows, cols = mdp.grid_shape
+    height = max(260, int(min(300, 900 / n_panels) * rows / cols) + 110)
+    margin = {"l": 20, "r": 20, "t": 70 if title else 50, "b": _grid.legend_margin(mdp)}
+    cell_size = _grid.cell_pixels(mdp, height=height, margin=margin, panels=(1, n_panels))
     for panel, name in enumerate(result.names):
+        # Terminal states are never acted in (0 visits): drawn in their own colours.
         data = _grid.grid_data(
             mdp,
             shown[panel],
             result.final_policy[panel] if policy else None,
             quantity="log10(1 + mean visits)",
+            mark_terminal=True,
         )
         _grid.add_grid_panel(
             figure,
@@ -265,9 +271,10 @@ def visitation_heatmaps(
             heatmap_name=f"visits {name}",
             coloraxis="coloraxis",
             arrows=policy,
+            mark_terminal=True,
+            cell_size=cell_size,
         )
     _grid.style_grid_axes(figure, mdp, n_panels)
-    rows, cols = mdp.grid_shape
     figure.update_layout(
         title=title,
         coloraxis={
@@ -277,8 +284,8 @@ def visitation_heatmaps(
             "colorbar": {"thickness": 12, "title": {"text": "log10(1+visits)"}},
         },
         plot_bgcolor=style.NOT_A_STATE_COLOUR,
-        height=max(260, int(min(300, 900 / n_panels) * rows / cols) + 110),
-        margin={"l": 20, "r": 20, "t": 70 if title else 50, "b": 20},
+        height=height,
+        margin=margin,
     )
     return figure
 

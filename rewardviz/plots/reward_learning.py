@@ -183,6 +183,10 @@ def learned_reward_maps(
     panels = _map_panels(mdp, true_reward, learned_reward, true_policy, learned_policy)
     titles = _map_titles(titles)
     figure = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08)
+    rows, cols = mdp.grid_shape
+    height = max(260, int(420 * rows / cols) + 110)
+    margin = {"l": 20, "r": 20, "t": 80 if title else 50, "b": 20}
+    cell_size = _grid.cell_pixels(mdp, height=height, margin=margin, panels=(1, 2))
     for index, data in enumerate(panels):
         _grid.add_grid_panel(
             figure,
@@ -194,9 +198,9 @@ def learned_reward_maps(
             col=index + 1,
             heatmap_name=MAP_TRACES[index],
             coloraxis="coloraxis",
+            cell_size=cell_size,
         )
     _grid.style_grid_axes(figure, mdp, 2)
-    rows, cols = mdp.grid_shape
     figure.update_layout(
         title=title,
         coloraxis={
@@ -206,8 +210,8 @@ def learned_reward_maps(
             "colorbar": {"thickness": 12, "title": {"text": "normalised"}},
         },
         plot_bgcolor=style.NOT_A_STATE_COLOUR,
-        height=max(260, int(420 * rows / cols) + 110),
-        margin={"l": 20, "r": 20, "t": 80 if title else 50, "b": 20},
+        height=height,
+        margin=margin,
     )
     return figure
 

@@ -43,6 +43,7 @@ __all__ = [
     "SIGN_COLOURS",
     "STATUS_STYLE",
     "TEMPLATE",
+    "TERMINAL_COLOURS",
     "TOTAL_COLOUR",
     "VELOCITY_COLOUR",
 ]
@@ -77,6 +78,10 @@ TOTAL_COLOUR = "#000000"
 ARROW_COLOUR = "#e8112d"
 #: Cells of a grid that are not states (walls, cliffs).
 NOT_A_STATE_COLOUR = "#bdbdbd"
+#: Terminal cells, drawn in their own colour rather than on the values' colour scale
+#: (a terminal state's value is 0 by convention and says nothing): goals, hazards
+#: (lava, holes) and any other terminal state. Named in a legend under the grid.
+TERMINAL_COLOURS = {"goal": "#E69F00", "hazard": "#000000", "terminal": "#CC79A7"}
 
 # ---------------------------------------------------------------------------
 # Decompositions (rewardviz.plots.decompose).

@@ -15,6 +15,9 @@ import ipywidgets
 import jax
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
+import traitlets
+from plotly import serializers as plotly_serializers
 from plotly.basedatatypes import BaseFigure
 
 from rewardviz import _checks, _files
@@ -30,16 +33,22 @@ CONTINUING_GAMMA_LIMIT = 0.99
 #: a setting its analysis refuses (``ValueError``), a name or index that is not there
 #: (``LookupError``), an iterative solver that did not converge at that setting
 #: (:class:`rewardviz.solve.ConvergenceError`, e.g. γ = 1 with a reward that pays
-#: forever) and an LP or fixed point that failed (``RuntimeError``, of which
-#: ``ConvergenceError`` is one). Anything else is a bug and propagates.
+#: forever), an LP or fixed point that failed (``RuntimeError``, of which
+#: ``ConvergenceError`` is one) and arithmetic that overflowed at that setting
+#: (``ArithmeticError``: ``OverflowError``, ``FloatingPointError``). Anything else is a
+#: bug and propagates.
 REPORTED_ERRORS: tuple[type[Exception], ...] = (
     ValueError,
     LookupError,
     ConvergenceError,
     RuntimeError,
+    ArithmeticError,
 )
 
 IMAGE_FORMATS = (".png", ".svg", ".pdf")
+
+#: The line above an explorer's static snapshot, shown where no kernel runs the widget.
+SNAPSHOT_NOTE = "Static snapshot — run the notebook for the live widget."
 
 
 class Explorer(abc.ABC):
@@ -111,7 +120,30 @@ class Explorer(abc.ABC):
             control.observe(self._refresh, names="value")
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if bundle is not None:
+            # A front end with a kernel shows the widget view; one without (nbconvert's
+            # HTML, `make demo`) skips it and shows the richest other type: the snapshot.
+            bundle["text/html"] = self.snapshot_html()
+        return bundle
+
+    def snapshot_html(self) -> str:
+        """A static HTML copy of the figures as they are now, under :data:`SNAPSHOT_NOTE`.
+
+        It holds the figures' data and a ``Plotly.newPlot`` call but not plotly.js (a few
+        MB per output): the page shown must provide plotly.js, as a notebook displaying a
+        figure with plotly's ``notebook`` renderer does (``make demo``).
+        """
+        figures = "".join(
+            pio.to_html(
+                self._figure(name), full_html=False, include_plotlyjs=False, include_mathjax=False
+            )
+            for name in self.FIGURES
+        )
+        return (
+            '<div class="rewardviz-snapshot"><p style="font-style: italic; color: #555">'
+            f"{html.escape(SNAPSHOT_NOTE)}</p>{figures}</div>"
+        )
 
     def freeze(self, which: str | None = None) -> go.Figure:
         """A static ``go.Figure`` copy of a figure as it is now, detached from the controls."""
@@ -198,6 +230,26 @@ def gamma_slider(
     )
 
 
+def require_finite(what: str, values, fix: str) -> None:
+    """Raise ``ValueError`` when ``values`` (computed for the current controls) are not finite.
+
+    Computed values overflow where the inputs did not (weights near float32's largest
+    number make sums infinite); an explorer calls this in ``_compute`` so that the
+    setting is refused before anything on screen changes. ``what`` names the values and
+    ``fix`` says what to change, e.g. ``"use smaller weights"``.
+    """
+    array = np.asarray(values)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        kind = "NaN" if np.isnan(array[where]) else "infinite"
+        location = f" at index {where}" if where else ""
+        raise ValueError(
+            f"{what}{location} is {kind} at this setting ({int(bad.sum())} non-finite "
+            f"entries; the largest {array.dtype} is {np.finfo(array.dtype).max:.3g}); {fix}."
+        )
+
+
 def error_html(error: Exception) -> str:
     """The status line a widget shows when a control change could not be applied."""
     return f'<span style="color: #b00020">Not updated: {html.escape(str(error))}</span>'
@@ -228,11 +280,51 @@ def figure_widget(figure: go.Figure | None = None) -> go.FigureWidget:
     """A ``FigureWidget`` of ``figure`` in the package's look (:data:`rewardviz.plots.style.TEMPLATE`).
 
     With plotly 6 a ``FigureWidget`` is an ``anywidget``, which is why rewardviz
-    depends on ``anywidget``.
+    depends on ``anywidget``. The widget is a :class:`JsonFigureWidget`, which sends
+    every array to the browser as JSON.
     """
-    widget = go.FigureWidget(figure)
+    widget = JsonFigureWidget(figure)
     widget.update_layout(template=TEMPLATE)
     return widget
+
+
+def _arrays_as_lists(value, widget_manager):
+    """plotly's widget serialiser, with numeric numpy arrays sent as JSON lists (NaN as null).
+
+    plotly sends a 1-D numeric array as a binary buffer beside the JSON; a trace whose
+    coordinates arrive that way has been seen drawn without them, in index space (a
+    landscape's contour in one flat quadrant of its axes), and a saved widget state can
+    lose the buffers. The arrays of these figures are at most a few thousand numbers.
+    """
+    if isinstance(value, dict):
+        return {key: _arrays_as_lists(item, widget_manager) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_arrays_as_lists(item, widget_manager) for item in value]
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiub":
+        if value.dtype.kind == "f":
+            return np.where(np.isnan(value), None, value).tolist()  # JSON has no NaN
+        return value.tolist()
+    return plotly_serializers.custom_serializers["to_json"](value, widget_manager)
+
+
+_JSON_SERIALIZERS = {**plotly_serializers.custom_serializers, "to_json": _arrays_as_lists}
+
+
+class JsonFigureWidget(go.FigureWidget):
+    """A plotly ``FigureWidget`` whose state and updates carry arrays as JSON lists.
+
+    The same widget as plotly's (same front end, same Python API); only the serialiser
+    of its synchronised traits differs (:func:`_arrays_as_lists`), so every plot
+    builder and ``update_...`` function may hand it numpy arrays.
+    """
+
+    _widget_layout = traitlets.Dict().tag(sync=True, **_JSON_SERIALIZERS)
+    _widget_data = traitlets.List().tag(sync=True, **_JSON_SERIALIZERS)
+    _py2js_addTraces = traitlets.Dict(allow_none=True).tag(sync=True, **_JSON_SERIALIZERS)
+    _py2js_restyle = traitlets.Dict(allow_none=True).tag(sync=True, **_JSON_SERIALIZERS)
+    _py2js_relayout = traitlets.Dict(allow_none=True).tag(sync=True, **_JSON_SERIALIZERS)
+    _py2js_update = traitlets.Dict(allow_none=True).tag(sync=True, **_JSON_SERIALIZERS)
+    _py2js_animate = traitlets.Dict(allow_none=True).tag(sync=True, **_JSON_SERIALIZERS)
 
 
 def replace_figure(target: go.FigureWidget, source: go.Figure) -> None:

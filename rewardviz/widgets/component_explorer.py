@@ -26,7 +26,13 @@ from rewardviz.plots.decompose import (
     update_return_shares,
     update_stacked_contributions,
 )
-from rewardviz.widgets._common import Explorer, figure_widget, gamma_slider, weight_sliders
+from rewardviz.widgets._common import (
+    Explorer,
+    figure_widget,
+    gamma_slider,
+    require_finite,
+    weight_sliders,
+)
 
 __all__ = ["ComponentExplorer", "ComponentExplorerState"]
 
@@ -171,10 +177,26 @@ class ComponentExplorer(Explorer):
         reweighted = self._log.with_weights(weights)
         _, absolute_shares = decomposition.return_shares(reweighted, gamma)
         reweighting = decomposition.reweight(self._log, weights, gamma)
+        shown = {
+            "per-step contributions [step, component]": np.asarray(
+                reweighted.contributions[episode]
+            ),
+            "per-step total": np.asarray(reweighted.total[episode]),
+            "return shares": np.asarray(absolute_shares),
+            "returns under the log's weights": np.asarray(reweighting.old_returns),
+            "returns under the new weights": np.asarray(reweighting.new_returns),
+        }
+        # Checked here, before anything is drawn: finite weights can still overflow
+        # (weights near 3e38 make float32 sums infinite), and a figure half redrawn with
+        # the new values and half with the old would show a state that never existed.
+        for what, values in shown.items():
+            require_finite(
+                f"the {what}", values, "use smaller weights (or rescale the log's rewards)"
+            )
         return _Shown(
-            contributions=np.asarray(reweighted.contributions[episode]),
-            total=np.asarray(reweighted.total[episode]),
-            shares=np.asarray(absolute_shares),
+            contributions=shown["per-step contributions [step, component]"],
+            total=shown["per-step total"],
+            shares=shown["return shares"],
             reweighting=reweighting,
             state=ComponentExplorerState(
                 weights=dict(zip(self._log.names, weights.tolist(), strict=True)),

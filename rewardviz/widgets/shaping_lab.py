@@ -21,6 +21,7 @@ import ipywidgets
 import jax
 import jax.numpy as jnp
 import numpy as np
+import plotly.graph_objects as go
 
 from rewardviz import _checks, _deprecation, learning
 from rewardviz import distances as reward_distances
@@ -42,6 +43,7 @@ from rewardviz.widgets._common import (
     figure_widget,
     gamma_slider,
     one_grid_reward,
+    replace_figure,
 )
 
 __all__ = ["ShapingLab", "ShapingLabState"]
@@ -150,8 +152,9 @@ class ShapingLab(Explorer):
         scale_slider, gamma_slider, potential_dropdown, mode_buttons: the controls.
         learn_button, learner_dropdown: train learners on the original and the shaped
             reward (see :meth:`learn`).
-        learning_fig: a ``FigureWidget`` of their learning curves, empty until the first
-            :meth:`learn`, then redrawn in place.
+        learning_fig: a ``FigureWidget`` of their learning curves: a note saying to press
+            **learn** (no traces, no axes) until the first :meth:`learn`, then the curves,
+            redrawn in place.
         learning_result: the last :class:`rewardviz.learning.LearningComparison`, or None.
         readout: an ``ipywidgets.HTML`` table of EPIC, STARC, regret and whether the
             optimal policy is unchanged.
@@ -248,7 +251,7 @@ class ShapingLab(Explorer):
         self.learner_dropdown = ipywidgets.Dropdown(
             options=list(learning.LEARNERS), value="q_learning", description="learner"
         )
-        self.learning_fig = figure_widget()
+        self.learning_fig = figure_widget(self._learning_placeholder())
 
         # Compute before building anything on screen: bad settings raise here.
         shown = self._compute()
@@ -308,13 +311,39 @@ class ShapingLab(Explorer):
             f"scale = {self.scale_slider.value:.2f}, γ = {self.gamma_slider.value:.2f}"
         )
         if len(self.learning_fig.data) == 0:
-            built = learning_curves(result, title=title)
-            self.learning_fig.add_traces(built.data)
-            self.learning_fig.update_layout(built.layout)
+            # The first curves replace the placeholder's layout (its note, hidden axes).
+            replace_figure(self.learning_fig, learning_curves(result, title=title))
         else:
             update_learning_curves(self.learning_fig, result, title=title)
         self.learning_result = result
         return result
+
+    def _learning_placeholder(self) -> go.Figure:
+        """What :attr:`learning_fig` shows before the first :meth:`learn`: a note, no axes.
+
+        Empty axes would look like a plot that failed to draw.
+        """
+        figure = go.Figure()
+        figure.add_annotation(
+            text=(
+                f"Press <b>learn</b> to train {self._n_learn_seeds} seeds × "
+                f"{self._learn_steps} steps on the original and the shaped reward;"
+                "<br>their learning curves, both scored on the original, appear here."
+            ),
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+            showarrow=False,
+            font={"size": 14},
+        )
+        figure.update_layout(
+            xaxis={"visible": False},
+            yaxis={"visible": False},
+            height=140,
+            margin={"l": 20, "r": 20, "t": 20, "b": 20},
+        )
+        return figure
 
     def _learn_clicked(self, _button=None) -> None:
         try:
@@ -357,11 +386,12 @@ class ShapingLab(Explorer):
             shaped_policy=policies[1],
             original_reward=best_rewards[0],
             shaped_reward=best_rewards[1],
+            # Two lines each, the formula whole on the first: a panel is narrow.
             titles=(
-                "original R: V* and optimal policy",
-                f"shaped {shaped_name}: V* and optimal policy",
-                "original: expected reward of the optimal action",
-                "shaped: expected reward of the optimal action",
+                "original R:<br>V* and optimal policy",
+                f"shaped {shaped_name}:<br>V* and optimal policy",
+                "original: expected reward<br>of the optimal action",
+                "shaped: expected reward<br>of the optimal action",
             ),
             title=(
                 f"{mode}, Φ = {self.potential_dropdown.value}, scale = {scale:.2f}, "
