@@ -43,10 +43,7 @@ lint: $(VENV)/.installed-dev
 
 ## demo: run the tour headlessly and write a standalone HTML page under build/
 demo: $(VENV)/.installed-notebook
-	mkdir -p build
-	PLOTLY_RENDERER=notebook $(BIN)/jupyter nbconvert --to html --execute $(TOUR) \
-		--output-dir build --output tour --log-level WARN
-	@echo "Wrote $(CURDIR)/build/tour.html"
+	$(BIN)/python tools/export_demo.py $(TOUR) build/tour.html
 
 ## bench: speed of the JAX kernels against vectorised numpy, as ratios
 bench: $(VENV)/.installed-dev

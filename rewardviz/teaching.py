@@ -6,6 +6,10 @@ tools (shaping, distances, solvers, realisability), and returns a
 :class:`Feedback` that a notebook displays as a coloured line. Answers are compared with
 a tolerance, so a correct answer computed another way (a loop, another formula) passes.
 
+A hint nudges: it says what is wrong with the answer given (a name chosen wrongly is
+named, with what sets it apart), never the answer itself; a name left out is described,
+not named.
+
     >>> mdp, reward = rv.envs.gridworld(["S.", ".G"])
     >>> rv.teaching.check_shaped_reward(mdp, None, reward, np.zeros(4))
     Feedback(status='unanswered', ...)
@@ -113,16 +117,24 @@ def check_shaped_reward(mdp: TabularMDP, answer, reward, potential) -> Feedback:
         return _right("that is R + γΦ(s') − Φ(s), with Φ = 0 at terminal states.")
     reward, potential = np.asarray(reward, np.float64), np.asarray(potential, np.float64)
     gamma = float(mdp.gamma)
-    flipped = reward - gamma * potential[None, None, :] + potential[:, None, None]
-    undiscounted = reward + potential[None, None, :] - potential[:, None, None]
-    if np.allclose(answer, flipped, atol=1e-5):
-        return _wrong("the sign is reversed: add γΦ(s') and subtract Φ(s).")
-    if np.allclose(answer, undiscounted, atol=1e-5):
-        return _wrong("multiply Φ(s') by γ = mdp.gamma.")
     terminal = np.asarray(mdp.terminal, bool)
+    # Each slip with and without the terminal states' potential set to 0: a learner who
+    # reverses a sign may or may not have handled terminal states.
+    potentials = (np.where(terminal, 0.0, potential), potential)
+    for phi in potentials:
+        if np.allclose(answer, reward - gamma * phi[None, None, :] + phi[:, None, None], atol=1e-5):
+            return _wrong(
+                "the sign is reversed: compare shaped − reward on one transition with "
+                "γΦ(s') − Φ(s)."
+            )
+        if np.allclose(answer, reward + phi[None, None, :] - phi[:, None, None], atol=1e-5):
+            return _wrong("multiply Φ(s') by γ = mdp.gamma.")
     ignoring_terminal = reward + gamma * potential[None, None, :] - potential[:, None, None]
     if terminal.any() and np.allclose(answer, ignoring_terminal, atol=1e-5):
-        return _wrong("a terminal state has potential 0: nothing follows it (Ng et al. 1999).")
+        return _wrong(
+            "look at the transitions into the goal: what is the potential of a state after "
+            "which nothing follows?"
+        )
     return _wrong("compare one entry by hand: shaped[s, a, s'] = R[s, a, s'] + γΦ[s'] − Φ[s].")
 
 
@@ -147,12 +159,37 @@ def check_potential_based(
     missing, extra = truth - chosen, chosen - truth
     if extra:
         return _wrong(
-            f"{sorted(extra)}: a bonus that pays again each time you come back is not "
-            "a difference of potentials; try rv.shaping.fit_potential on it."
+            " ".join(_not_shaping_hint(mdp, reward, n, candidates[n]) for n in sorted(extra))
         )
     return _wrong(
-        f"{sorted(missing)} is potential-based too: fit a potential and look at the residual."
+        f"{_count(missing, 'candidate')} you left out {_is_are(missing)} potential shaping "
+        "too: fit a potential to each of the others (rv.shaping.fit_potential) and look at "
+        "what it leaves unexplained."
     )
+
+
+def _not_shaping_hint(mdp: TabularMDP, reward, name: str, candidate) -> str:
+    """Why the candidate ``name`` is not ``reward`` plus potential shaping."""
+    fit = shaping.fit_potential(mdp, reward, candidate, fit_scale=True)
+    if bool(shaping.is_potential_shaping(mdp, reward, candidate, fit_scale=True)):
+        return (
+            f"{name!r} is reward multiplied by {float(fit.scale):.3g} (shaped or not): "
+            "potential shaping adds γΦ(s') − Φ(s) to reward and leaves reward itself as it is."
+        )
+    residual = float(shaping.fit_potential(mdp, reward, candidate).residual)
+    return (
+        f"{name!r}: no potential explains it; rv.shaping.fit_potential(mdp, reward, "
+        f"candidates[{name!r}]) leaves a residual of {residual:.2g}. Does it pay again "
+        "when the agent comes back to where it was?"
+    )
+
+
+def _count(names: set, noun: str) -> str:
+    return f"one {noun}" if len(names) == 1 else f"{len(names)} {noun}s"
+
+
+def _is_are(names: set) -> str:
+    return "is" if len(names) == 1 else "are"
 
 
 @mdp_first
@@ -169,8 +206,15 @@ def check_value_potential(mdp: TabularMDP, answer, reward) -> Feedback:
             "with Φ = V*, the shaped Q* is Q* − V*: zero for optimal actions, negative otherwise."
         )
     if np.allclose(answer, -values, atol=1e-4):
-        return _wrong("right magnitude, wrong sign: Φ = V*, not −V*.")
-    return _wrong("the optimal state values V* = rv.solve.value_iteration(mdp, reward).values.")
+        return _wrong(
+            "right size, wrong sign: should Φ be high or low in the states from which the "
+            "goal is easy to reach?"
+        )
+    return _wrong(
+        "with your Φ the expected shaped reward of a best action is not 0 in every state: "
+        "write E[R + γΦ(S') − Φ(s)] for the best action in s and compare it with the "
+        "Bellman optimality equation."
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -192,10 +236,46 @@ def check_same_task(mdp: TabularMDP, answer: Iterable[str], reward, candidates: 
     }  # fmt: skip
     if chosen == truth:
         return _right("shaping, positive scaling and S'-redistribution never change the task.")
-    extra = chosen - truth
+    extra, missing = chosen - truth, truth - chosen
     if extra:
-        return _wrong(f"{sorted(extra)} changes which policies are best: check its regret.")
-    return _wrong(f"{sorted(truth - chosen)} defines the same task: remember positive scaling.")
+        return _wrong(
+            " ".join(_other_task_hint(mdp, reward, n, candidates[n]) for n in sorted(extra))
+        )
+    return _wrong(" ".join(_same_task_hint(mdp, reward, candidates[n]) for n in sorted(missing)))
+
+
+def _other_task_hint(mdp: TabularMDP, reward, name: str, candidate) -> str:
+    """Why the candidate ``name`` does not define the task of ``reward``."""
+    negative = -np.asarray(reward)
+    if float(distances.starc(mdp, negative, candidate, canonical="val")) < 1e-4:
+        return (
+            f"{name!r} orders the policies in reverse: the best policy under reward is the "
+            "worst under it. Which factors keep the order?"
+        )
+    return (
+        f"{name!r} is not reward rescaled, shaped or redistributed over next states: it "
+        "orders some policies differently. Compare the optimal policies of the two."
+    )
+
+
+def _same_task_hint(mdp: TabularMDP, reward, candidate) -> str:
+    """What makes a candidate left out the same task as ``reward``, without naming it."""
+    transitions = np.asarray(mdp.transitions, np.float64)
+    live = ~np.asarray(mdp.terminal)  # nothing is earned from a terminal state
+    expected = (transitions * np.asarray(reward, np.float64)).sum(-1)[live]
+    candidate_expected = (transitions * np.asarray(candidate, np.float64)).sum(-1)[live]
+    # Rewards may be float32: a tolerance relative to their scale.
+    tol = 1e-5 * max(1.0, float(np.abs(expected).max(initial=0.0)))
+    if np.allclose(candidate_expected, expected, atol=tol, rtol=0):
+        return (
+            "A candidate you left out has the same expected reward E[R(s, a, S')] as reward "
+            "in every state and action: can moving reward between next states change a "
+            "policy's value?"
+        )
+    return (
+        "A candidate you left out is reward scaled by a positive factor and shaped: does "
+        "either change which policies are best?"
+    )
 
 
 @mdp_first
@@ -215,6 +295,15 @@ def check_regret(mdp: TabularMDP, answer, true_reward, proxy_reward) -> Feedback
         return _wrong(
             "you measured the proxy's loss; regret judges the proxy's policy by the true reward."
         )
+    if abs(value - (1.0 - expected)) < 1e-3:
+        return _wrong("that is the share of the range kept; regret is the share lost.")
+    start = np.asarray(mdp.initial, np.float64)
+    best = float(start @ np.asarray(solve.value_iteration(mdp, true_reward).values, np.float64))
+    worst = -float(
+        start @ np.asarray(solve.value_iteration(mdp, -np.asarray(true_reward)).values, np.float64)
+    )
+    if abs(value - expected * (best - worst)) < 1e-3 * max(1.0, best - worst):
+        return _wrong("that is the return lost; normalise it by the range of true returns.")
     return _wrong(
         "optimise the proxy (rv.solve.optimal_policy), evaluate that policy on the true reward, "
         "and compare with the best and worst true returns."
@@ -244,8 +333,11 @@ def check_realisable_soap(mdp: TabularMDP, answer) -> Feedback:
         )
     if result.realizable:
         return _right(f"realisable, margin {result.margin:.3g}: the LP found a reward for it.")
+    # Not the certificate: it is the answer of the next exercise.
     return _wrong(
-        "no Markov reward realises it; the certificate says why:\n" + result.certificate.identity
+        "no Markov reward puts exactly these policies on top. A Markov reward scores each "
+        "state and action on its own: choose the policies by what they do in one state, not "
+        "by how their actions combine."
     )
 
 
@@ -416,7 +508,10 @@ def check_advantage_reward(mdp: TabularMDP, answer, reward) -> Feedback:
     if close(-expected):
         return _wrong("the sign is reversed: low regret should mean a high return.")
     if close(q):
-        return _wrong("that is Q*; the regret compares it with the best action's value V*(s).")
+        return _wrong(
+            "that is Q*: a step's regret compares the action taken with the best action in "
+            "the same state, so the best actions should score 0."
+        )
     offset = answer[live] - expected[live]
     if np.ptp(offset) < tol:
         return _wrong(
@@ -447,11 +542,15 @@ def check_indistinguishable(
     regrets = _segment_regrets(_optimal_advantage(mdp, reward), states, actions, mask)
     target = regrets[..., 1] - regrets[..., 0]
     tol = 1e-4 * max(1.0, float(np.abs(target).max()))
-    truth = set()
-    for name, candidate in candidates.items():
-        returns = _segment_returns(np.asarray(candidate, np.float64), states, actions, mask)
-        if np.allclose(returns[..., 0] - returns[..., 1], target, atol=tol, rtol=0):
-            truth.add(name)
+    returns = {
+        name: _segment_returns(np.asarray(candidate, np.float64), states, actions, mask)
+        for name, candidate in candidates.items()
+    }
+    truth = {
+        name
+        for name, g in returns.items()
+        if np.allclose(g[..., 0] - g[..., 1], target, atol=tol, rtol=0)
+    }
     if chosen == truth:
         return _right(
             "these give every pair exactly the regret model's probability: preference data "
@@ -459,14 +558,36 @@ def check_indistinguishable(
         )
     extra, missing = chosen - truth, truth - chosen
     if extra:
-        return _wrong(
-            f"{sorted(extra)}: compare its return differences with the regret differences on "
-            "a few pairs; with β fixed, a difference scaled by any factor changes the probability."
-        )
-    return _wrong(
-        f"{sorted(missing)} explains the labels too: every segment here has the same number of "
-        "steps; what does that do to a return difference?"
-    )
+        hints = []
+        for name in sorted(extra):
+            difference = returns[name][..., 0] - returns[name][..., 1]
+            factor = float(difference @ target / max(float(target @ target), 1e-300))
+            if np.allclose(difference, factor * target, atol=tol, rtol=0):
+                hints.append(
+                    f"{name!r} gives return differences {factor:.3g} times the regret "
+                    "differences: with β fixed, does a scaled difference give the same "
+                    "probability?"
+                )
+            else:
+                hints.append(
+                    f"{name!r}: its return differences do not follow the regret differences; "
+                    "compare them on a few pairs."
+                )
+        return _wrong(" ".join(hints))
+    hints = []
+    for name in sorted(missing):
+        if np.allclose(returns[name], -regrets, atol=tol, rtol=0):
+            hints.append(
+                "A candidate you left out has a partial return equal to minus the regret of "
+                "every segment."
+            )
+        else:
+            hints.append(
+                "A candidate you left out misses minus the regret by the same amount on both "
+                "segments of every pair: every segment here has the same number of steps; "
+                "what does that do to a return difference?"
+            )
+    return _wrong(" ".join(hints))
 
 
 def check_goal_avoiding_shift(mdp: TabularMDP, answer, reward) -> Feedback:

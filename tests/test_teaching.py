@@ -19,7 +19,8 @@ def grid():
 
 def test_shaped_reward_checker(grid):
     mdp, reward = grid
-    potential = -rv.envs.steps_to_goal(mdp).astype(float)
+    # Not 0 at the goal, so forgetting that a terminal state's potential is 0 shows.
+    potential = 1.0 - rv.envs.steps_to_goal(mdp).astype(float)
     terminal = np.asarray(mdp.terminal)
     phi = np.where(terminal, 0.0, potential)
     r = np.asarray(reward, float)
@@ -34,7 +35,7 @@ def test_shaped_reward_checker(grid):
         rv.teaching.check_shaped_reward(mdp, flipped, reward, potential)
     )
     no_terminal = r + 0.9 * potential[None, None, :] - potential[:, None, None]
-    assert "terminal state" in str(
+    assert "after which nothing follows" in str(
         rv.teaching.check_shaped_reward(mdp, no_terminal, reward, potential)
     )
     assert rv.teaching.check_shaped_reward(mdp, None, reward, potential).status == "unanswered"
@@ -75,7 +76,7 @@ def test_expressivity_checkers():
     xor = rv.expressivity.environments.xor()
     assert rv.teaching.check_realisable_soap(xor, [[0, 0], [0, 1]]).correct
     refused = rv.teaching.check_realisable_soap(xor, [[0, 1], [1, 0]])
-    assert not refused.correct and "V(a1,a2)" in refused.message
+    assert not refused.correct and "no Markov reward" in refused.message
     every = rv.expressivity.deterministic_policies(xor)
     assert "trivially" in rv.teaching.check_realisable_soap(xor, every).message
     good = {"a1,a2": 1, "a2,a1": 1, "a1,a1": -1, "a2,a2": -1}
@@ -240,3 +241,168 @@ def test_goal_avoiding_shift_checker(goal_grid):
     assert "larger c" in check(mdp, 1e-3, reward).message
     assert "one number" in check(mdp, [1, 2], reward).message
     assert check(mdp, None, reward).status == "unanswered"
+
+
+# ---------------------------------------------------------------------------
+# The sheets as a learner meets them: hints nudge, match the mistake, and no plot gives an
+# answer away. Run on the sheets' own data (their solution versions, executed once).
+
+SHEETS = ROOT / "notebooks" / "teaching"
+
+
+@pytest.fixture(scope="module")
+def solved_sheets():
+    """Sheet name → the namespace left by running its solution version's code cells."""
+    namespaces = {}
+    for path in sorted((SHEETS / "solutions").glob("*.ipynb")):
+        namespace = {}
+        for cell in nbformat.read(path, 4).cells:
+            if cell.cell_type == "code" and "rv.teaching.check_" not in cell.source:
+                exec(compile(cell.source, f"{path.name}", "exec"), namespace)
+        namespaces[path.stem] = namespace
+    return namespaces
+
+
+def choice_answers(truth: set, options) -> dict:
+    """Each wrong answer a learner can give by one slip: a wrong option added, a right one left out."""
+    answers = {f"+{o}": truth | {o} for o in options if o not in truth}
+    answers.update({f"-{o}": truth - {o} for o in truth})
+    return answers
+
+
+#: Per sheet, the set-valued exercises: (checker, answer variable, the checker's other arguments).
+CHOICE_EXERCISES = {
+    "01_reward_shaping": [
+        (rv.teaching.check_potential_based, "potential_based", ("reward", "candidates")),
+    ],
+    "02_distances_and_regret": [
+        (rv.teaching.check_same_task, "same_task", ("reward", "candidates")),
+    ],
+    "04_reward_learning": [
+        (
+            rv.teaching.check_indistinguishable,
+            "indistinguishable",
+            ("reward", "candidates", "states", "actions"),
+        ),
+    ],
+}
+
+
+@pytest.mark.parametrize("sheet", sorted(CHOICE_EXERCISES))
+def test_each_wrong_choice_gets_a_hint_about_that_choice_and_never_the_answer(solved_sheets, sheet):
+    namespace = solved_sheets[sheet]
+    for check, variable, extra in CHOICE_EXERCISES[sheet]:
+        truth = set(namespace[variable])
+        options = list(namespace["candidates"])
+        assert check(namespace["mdp"], truth, *(namespace[a] for a in extra)).correct
+        added, left_out = {}, {}
+        for label, answer in choice_answers(truth, options).items():
+            feedback = check(namespace["mdp"], answer, *(namespace[a] for a in extra))
+            assert feedback.status == "wrong", (sheet, label)
+            option = label[1:]
+            if label.startswith("+"):
+                # The hint names the option chosen wrongly ...
+                assert repr(option) in feedback.message, (sheet, label, feedback.message)
+                added[option] = feedback.message
+            else:
+                left_out[option] = feedback.message
+            # ... and never a right option the learner has not chosen.
+            for name in truth - answer:
+                assert name not in feedback.message, (sheet, label, feedback.message)
+        # Each wrong option gets its own hint: the hint answers the choice made.
+        hints = [m.replace(repr(o), "<option>") for o, m in added.items()]
+        assert len(set(hints)) == len(hints), (sheet, added)
+        assert added and left_out
+
+
+def test_value_potential_hints_do_not_print_the_answer(solved_sheets):
+    namespace = solved_sheets["01_reward_shaping"]
+    mdp, reward, values = namespace["mdp"], namespace["reward"], namespace["best_potential"]
+    values = np.asarray(values)
+    wrong = {
+        "negated": -values,
+        "zeros": np.zeros_like(values),
+        "exercise 1's potential": namespace["potential"],
+        "shifted": values + 1,
+    }
+    messages = {}
+    for label, answer in wrong.items():
+        feedback = rv.teaching.check_value_potential(mdp, answer, reward)
+        assert feedback.status == "wrong", label
+        for answer_text in ("V*", "value_iteration", ".values"):
+            assert answer_text not in feedback.message, (label, feedback.message)
+        messages[label] = feedback.message
+    assert messages["negated"] != messages["zeros"]  # a sign slip is told as such
+
+
+def test_an_unrealisable_soap_hint_does_not_give_the_next_exercise_away():
+    xor = rv.expressivity.environments.xor()
+    feedback = rv.teaching.check_realisable_soap(xor, [[0, 1], [1, 0]])
+    assert feedback.status == "wrong"
+    # The certificate (policy labels with signs) is exercise 2's answer.
+    for label in ("a1,a2", "a2,a1", "a1,a1", "a2,a2", "V("):
+        assert label not in feedback.message, feedback.message
+
+
+def test_numeric_hints_do_not_print_the_value_asked_for(solved_sheets):
+    sheet2 = solved_sheets["02_distances_and_regret"]
+    mdp, reward = sheet2["mdp"], sheet2["reward"]
+    proxy = sheet2["candidates"]["alive bonus"]
+    regret = float(sheet2["regret"])
+    hints = {}
+    for label, answer in {
+        "off": regret + 0.05,
+        "kept": 1 - regret,
+        "unnormalised": regret * (sheet2["best"] - sheet2["worst"]),
+    }.items():
+        feedback = rv.teaching.check_regret(mdp, answer, reward, proxy)
+        assert feedback.status == "wrong", label
+        for digits in (2, 3, 4):
+            assert f"{regret:.{digits}f}" not in feedback.message, (label, feedback.message)
+        hints[label] = feedback.message
+    assert len(set(hints.values())) == len(hints), hints  # each mistake its own hint
+
+    sheet4 = solved_sheets["04_reward_learning"]
+    expected = float(sheet4["segment_regret"])
+    args = (sheet4["reward"], sheet4["states"][0, 0], sheet4["actions"][0, 0])
+    for answer in (expected + 0.3, -expected, 0.0):
+        feedback = rv.teaching.check_segment_regret(sheet4["mdp"], answer, *args)
+        assert feedback.status == "wrong"
+        assert f"{expected:.3f}" not in feedback.message, feedback.message
+
+
+#: What draws each checker's answer: a plot made before the check (in the cells a learner
+#: runs first) must not call these.
+ANSWER_CALLS = {
+    "check_shaped_reward": ("potential_shaping(mdp, reward, potential)",),
+    "check_potential_based": ("is_potential_shaping", "fit_potential"),
+    "check_value_potential": ("value_iteration(mdp, reward)", "optimal_policy(mdp, reward)"),
+    "check_same_task": ("starc", "pairwise"),
+    "check_regret": ("regret(", "policy_return", "optimal_policy(mdp, proxy"),
+    "check_realisable_soap": ("realize_soap", "realization"),
+    "check_certificate": ("realize_soap", "realization", "certificate"),
+    "check_reward_machine": ("RewardMachine",),
+    "check_segment_regret": ("value_iteration", "q_values", "segment_regrets"),
+    "check_advantage_reward": ("value_iteration", "q_values"),
+    "check_indistinguishable": ("segment_returns", "segment_regrets"),
+    "check_goal_avoiding_shift": ("optimal_policy",),
+}
+
+
+@pytest.mark.parametrize(
+    "source", sorted((SHEETS / "source").glob("*.ipynb")), ids=lambda p: p.stem
+)
+def test_no_plot_before_an_exercise_check_shows_its_answer(source):
+    cells = nbformat.read(source, 4).cells
+    for index, cell in enumerate(cells):
+        checks = [name for name in ANSWER_CALLS if f"rv.teaching.{name}(" in cell.source]
+        if "rv.teaching.check_" in cell.source:
+            assert checks, f"{source.name} cell {index}: a checker missing from ANSWER_CALLS"
+        for name in checks:
+            for before, plot in enumerate(cells[:index]):
+                if plot.cell_type != "code" or "rv.plots." not in plot.source:
+                    continue
+                shown = [call for call in ANSWER_CALLS[name] if call in plot.source]
+                assert not shown, (
+                    f"{source.name}: cell {before} plots {shown} before cell {index}'s {name}"
+                )
