@@ -79,6 +79,23 @@ def number(name: str, value, meaning: str = "") -> float:
     raise TypeError(f"{name}{what} must be a real number, got {describe(value)}.")
 
 
+def finite_number(name: str, value, *, why: str = "") -> float:
+    """``value`` as a ``float`` if it is one finite real number, else an error naming ``name``.
+
+    Not a number (see :func:`number`: strings are never converted) is a ``TypeError``;
+    NaN or infinity a ``ValueError``, whose message ends with ``why`` when given (what a
+    non-finite value would do).
+    """
+    try:
+        converted = number(name, value)
+    except TypeError as error:
+        raise TypeError(f"{name} must be a finite number, got {describe(value)}.") from error
+    if not np.isfinite(converted):
+        reason = f"; {why}" if why else ""
+        raise ValueError(f"{name} must be a finite number, got {value!r}{reason}.")
+    return converted
+
+
 def instance(name: str, value, kind: type, fix: str):
     """``value`` if it is a ``kind``, else a ``TypeError`` naming ``name`` and saying ``fix``.
 

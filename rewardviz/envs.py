@@ -37,6 +37,8 @@ _MOVES = np.array([(-1, 0), (0, 1), (1, 0), (0, -1)])
 #: Layout characters: the cells that are states, and the cells that are not.
 _STATE_CELLS = {".", " ", "S", "G", "L"}
 _OTHER_CELLS = {"#", "C"}
+#: Why a reward argument must be finite, for the error message.
+_NON_FINITE_REWARD = "a NaN or infinite reward would make every value that depends on it NaN"
 
 
 def gridworld(
@@ -70,10 +72,10 @@ def gridworld(
     """
     grid = _parse_layout(layout)
     slip = _checks.in_range("slip", slip, 0.0, 1.0)
-    step_reward = _finite_number("step_reward", step_reward)
-    goal_reward = _finite_number("goal_reward", goal_reward)
-    lava_reward = _finite_number("lava_reward", lava_reward)
-    cliff_reward = _finite_number("cliff_reward", cliff_reward)
+    step_reward = _checks.finite_number("step_reward", step_reward, why=_NON_FINITE_REWARD)
+    goal_reward = _checks.finite_number("goal_reward", goal_reward, why=_NON_FINITE_REWARD)
+    lava_reward = _checks.finite_number("lava_reward", lava_reward, why=_NON_FINITE_REWARD)
+    cliff_reward = _checks.finite_number("cliff_reward", cliff_reward, why=_NON_FINITE_REWARD)
     rows, cols = grid.shape
     is_state = np.isin(grid, list(_STATE_CELLS))
     cells = np.argwhere(is_state)  # [S, 2], row-major
@@ -158,7 +160,7 @@ def chain(
     n_states = _size("n_states", n_states, "states in the chain", minimum=2)
     _check_dense(n_states, 2, "chain")
     slip = _checks.in_range("slip", slip, 0.0, 1.0)
-    goal_reward = _finite_number("goal_reward", goal_reward)
+    goal_reward = _checks.finite_number("goal_reward", goal_reward, why=_NON_FINITE_REWARD)
     states = np.arange(n_states)
     left = np.maximum(states - 1, 0)
     right = np.minimum(states + 1, n_states - 1)
@@ -461,20 +463,6 @@ def _size(name: str, value, meaning: str, *, minimum: int | None = 1) -> int:
         f"{name} ({meaning}) must be a whole number{at_least}, got {value!r} "
         f"({type(value).__name__}); sizes are never rounded, pass an int."
     )
-
-
-def _finite_number(name: str, value) -> float:
-    """``value`` as a ``float``, or an error naming ``name`` if it is not a finite number."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a finite number, got {value!r}.") from error
-    if not math.isfinite(number):
-        raise ValueError(
-            f"{name} must be a finite number, got {value!r}; a NaN or infinite reward would "
-            "make every value that depends on it NaN."
-        )
-    return number
 
 
 def _parse_layout(layout: Sequence[str]) -> np.ndarray:

@@ -366,9 +366,8 @@ class GroupRewards:
         _checks.fits(f"values for {name!r}", np.where(mask, values, 0.0), self.scores.dtype)
         column = jnp.asarray(np.where(mask, values, 0.0), dtype=self.scores.dtype)
         if weight is not None:
-            weight = _checks.number(f"weight for {name!r}", weight)
-            if not np.isfinite(weight):  # a NaN weight makes every weighted total NaN
-                raise ValueError(f"weight for {name!r} must be a finite number, got {weight!r}.")
+            # A NaN weight would make every weighted total NaN.
+            weight = _checks.finite_number(f"weight for {name!r}", weight)
         if name in self.names:
             k = self.names.index(name)
             weights = self.weights if weight is None else self.weights.at[k].set(float(weight))

@@ -69,7 +69,7 @@ def clip_process_rewards(step_rewards, mask=None, *, threshold: float = 0.0) -> 
         threshold: ``η``.
     """
     rewards, mask = _steps_and_mask(step_rewards, mask)
-    threshold = _finite_number("threshold", threshold)
+    threshold = _checks.finite_number("threshold", threshold)
     return jnp.where(mask, jnp.minimum(rewards - threshold, 0.0), 0.0)
 
 
@@ -125,7 +125,7 @@ def gated_length_penalty(
         alpha: weight of the length term.
     """
     ratio_threshold = _checks.in_range("ratio_threshold", ratio_threshold, 0.0, 1.0)
-    alpha = _finite_number("alpha", alpha)
+    alpha = _checks.finite_number("alpha", alpha)
     length, correct, mask = _group_inputs(length, correct, mask)
     penalty = _length_penalty(length, correct, mask)
     ratio = (correct * mask).sum(-1, keepdims=True) / mask.sum(-1, keepdims=True)
@@ -149,7 +149,7 @@ def gated_accumulation(outcome, dense, *, threshold: float) -> jax.Array:
     outcome = _finite_array("outcome", outcome)
     dense = _finite_array("dense", dense)
     _broadcastable("outcome", outcome, "dense", dense)
-    threshold = _finite_number("threshold", threshold)
+    threshold = _checks.finite_number("threshold", threshold)
     return outcome + jnp.where(outcome >= threshold, dense, 0.0)
 
 
@@ -215,13 +215,6 @@ def _finite_array(name, values) -> jax.Array:
     array = _checks.float_array(name, values)
     _checks.finite(name, array)
     return array
-
-
-def _finite_number(name, value) -> float:
-    number = _checks.number(name, value)
-    if not np.isfinite(number):
-        raise ValueError(f"{name} must be a finite number, got {value!r}.")
-    return number
 
 
 def _broadcastable(first_name, first, second_name, second) -> None:
